@@ -1,0 +1,47 @@
+# Production image: one image for web (gunicorn), worker and beat (celery); see docker-compose.yml.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DEBIAN_FRONTEND=noninteractive
+
+# WeasyPrint's libraries and the CJK fonts of the letters (docs: letter-layout.md, "Fonts"):
+# Noto CJK and AR PL UKai from Debian, Fandol extracted from texlive-lang-chinese without TeX.
+COPY scripts/install-fandol-fonts /usr/local/bin/install-fandol-fonts
+RUN apt-get update -q \
+    && apt-get install -y -q --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi-dev fontconfig \
+        fonts-noto-cjk fonts-arphic-ukai \
+    && install-fandol-fonts /usr/local/share/fonts/fandol \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
+
+WORKDIR /app
+
+# Dependencies first (cached while pyproject.toml is unchanged), then the project itself.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+COPY . .
+RUN pip install --no-deps .
+
+# The code is run from /app (templates/ and manage.py live here), ahead of the installed copy.
+ENV PYTHONPATH=/app \
+    STATIC_ROOT=/app/staticfiles \
+    MEDIA_ROOT=/data/media
+
+RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+        python manage.py collectstatic --noinput \
+    && rm -f /tmp/build.sqlite3*
+
+RUN useradd --system --create-home --home-dir /home/app --uid 1000 app \
+    && mkdir -p /data/media \
+    && chown -R app:app /data
+USER app
+
+EXPOSE 8000
+CMD ["gunicorn", "tracker.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]

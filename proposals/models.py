@@ -1,0 +1,751 @@
+"""The base of the tracker: people, units, sessions, proposers, proposals and assignments.
+
+Statuses are stored in English and shown in Chinese. No code outside ``proposals.workflow``
+(and the factories of the tests) assigns a status: the transition tables below are the one
+place that says which verb moves what from where to where.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """Everyone who signs in: committee staff, supervisors, unit clerks and signers, proposers."""
+
+    class Office(models.TextChoices):
+        NONE = "", _("无")
+        COMMITTEE = "committee", _("提案委员会")
+        SUPERVISION = "supervision", _("督查室")
+
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    office = models.CharField(
+        _("所属机构"),
+        max_length=20,
+        choices=Office.choices,
+        blank=True,
+        default=Office.NONE,
+        help_text=_("提案委员会可立案、交办、审批；督查室可查看全部。"),
+    )
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_committee(self) -> bool:
+        return self.is_active and (self.is_superuser or self.office == self.Office.COMMITTEE)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.is_active and self.office == self.Office.SUPERVISION
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_committee or self.is_supervisor
+
+    def unit_ids(self, role: str | None = None) -> set[int]:
+        """Ids of the units this user belongs to (optionally only in ``role``)."""
+        qs = self.memberships.all()
+        if role:
+            qs = qs.filter(role=role)
+        return set(qs.values_list("unit_id", flat=True))
+
+
+class Unit(models.Model):
+    """A handling unit 承办单位: a bureau, a street office, a town, a state company."""
+
+    class LetterFormat(models.TextChoices):
+        DOCUMENT = "document", _("文件格式")
+        LETTER = "letter", _("信函格式")
+
+    name = models.CharField(_("单位名称"), max_length=100, unique=True)
+    short_name = models.CharField(_("简称"), max_length=30, blank=True)
+    organ_name = models.CharField(
+        _("发文机关标志"),
+        max_length=100,
+        help_text=_("信头上印的机关名称，例如：上海市普陀区发展和改革委员会"),
+    )
+    docno_prefix = models.CharField(
+        _("文号前缀"), max_length=20, blank=True, help_text=_("例如：普发改委、长发改")
+    )
+    letter_format = models.CharField(
+        _("公文格式"), max_length=10, choices=LetterFormat.choices, default=LetterFormat.DOCUMENT
+    )
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    postcode = models.CharField(_("邮政编码"), max_length=6, blank=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    contact_name = models.CharField(_("默认联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系人电话"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("承办单位")
+        verbose_name_plural = _("承办单位")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Membership(models.Model):
+    """A user's place in a unit: clerk 联络员 or signer 签发人."""
+
+    class Role(models.TextChoices):
+        CLERK = "clerk", _("联络员")
+        SIGNER = "signer", _("签发人")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("单位")
+    )
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("单位成员")
+        verbose_name_plural = _("单位成员")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "unit", "role"], name="membership_unique_user_unit_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.user} · {self.get_role_display()}"
+
+
+# --- Sessions and their numbering --------------------------------------------------------
+
+#: Numbering schemes seen in Shanghai districts (domain.md, Numbering).
+NUMBERING_PRESETS: dict[str, str] = {
+    "第{serial:03d}号": "长宁：第061号",
+    "第{term}{meeting}{serial:03d}号": "普陀：第152045号（届+次+序号）",
+    "{term_cn}{meeting_letter}{serial:03d}": "宝山：9B111（届+次字母+序号）",
+    "{meeting_letter}{serial:03d}": "杨浦：B131（次字母+序号）",
+    "{year2}-{serial:03d}": "嘉定：24-105（年份+序号）",
+}
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+_ALLOWED_PLACEHOLDERS = {"serial", "term", "meeting", "meeting_letter", "term_cn", "year", "year2"}
+
+
+def format_proposal_number(
+    template: str, *, serial: int, term: int, meeting: int, year: int
+) -> str:
+    """Render a session's numbering template for one serial.
+
+    ``term_cn`` is the 届 as written in 宝山's numbers (a plain integer: 9 for 九届);
+    ``meeting_letter`` is A for the first meeting of a term, B for the second, and so on.
+    """
+    return template.format(
+        serial=serial,
+        term=term,
+        meeting=meeting,
+        meeting_letter=chr(ord("A") + meeting - 1),
+        term_cn=term,
+        year=year,
+        year2=f"{year % 100:02d}",
+    )
+
+
+def validate_number_template(value: str) -> None:
+    names = set(_PLACEHOLDER.findall(value))
+    if "serial" not in names:
+        raise ValidationError(_("编号格式必须包含 {serial}。"))
+    unknown = names - _ALLOWED_PLACEHOLDERS
+    if unknown:
+        raise ValidationError(
+            _("编号格式中有未知的占位符：%(names)s"), params={"names": "、".join(sorted(unknown))}
+        )
+    try:
+        format_proposal_number(value, serial=1, term=1, meeting=1, year=2000)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise ValidationError(_("编号格式无效：%(error)s"), params={"error": exc}) from exc
+
+
+class Session(models.Model):
+    """A meeting of a CPPCC term, e.g. 十五届二次会议: proposals are numbered per session."""
+
+    district = models.CharField(
+        _("区"),
+        max_length=20,
+        blank=True,
+        help_text=_("一个部署通常只服务一个区；演示数据同时包含长宁、普陀两区。"),
+    )
+    term = models.PositiveSmallIntegerField(_("届"))
+    meeting = models.PositiveSmallIntegerField(_("次"))
+    name = models.CharField(_("名称"), max_length=50, help_text=_("例如：十五届二次会议"))
+    year = models.PositiveSmallIntegerField(_("年份"))
+    opens_on = models.DateField(_("开幕日期"), null=True, blank=True)
+    closes_on = models.DateField(_("闭幕日期"), null=True, blank=True)
+    number_template = models.CharField(
+        _("编号格式"),
+        max_length=50,
+        default="第{serial:03d}号",
+        validators=[validate_number_template],
+        help_text=_(
+            "可用占位符：{serial:03d} 序号、{term} 届、{meeting} 次、"
+            "{meeting_letter} 次字母（A、B…）、{year} 年份、{year2} 年份后两位。"
+        ),
+    )
+    last_serial = models.PositiveIntegerField(
+        _("已用最大序号"), default=0, editable=False, help_text=_("立案时依次分配，无空号。")
+    )
+
+    class Meta:
+        verbose_name = _("届次会议")
+        verbose_name_plural = _("届次会议")
+        ordering = ["-term", "-meeting"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "term", "meeting"], name="session_unique_term_meeting"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district}{self.name}" if self.district else self.name
+
+    def format_number(self, serial: int) -> str:
+        return format_proposal_number(
+            self.number_template,
+            serial=serial,
+            term=self.term,
+            meeting=self.meeting,
+            year=self.year,
+        )
+
+
+class Proposer(models.Model):
+    """Who proposes: a member, a sector group, a party, a people's organisation, a committee."""
+
+    class Kind(models.TextChoices):
+        MEMBER = "member", _("委员")
+        SECTOR_GROUP = "sector_group", _("界别组")
+        PARTY = "party", _("党派")
+        ORGANISATION = "organisation", _("人民团体")
+        SPECIAL_COMMITTEE = "special_committee", _("专委会")
+
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices, default=Kind.MEMBER)
+    name = models.CharField(_("名称"), max_length=100, help_text=_("委员姓名，或界别组、党派名称"))
+    sector = models.CharField(_("界别"), max_length=50, blank=True)
+    user = models.OneToOneField(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposer",
+        verbose_name=_("登录账号"),
+    )
+    # Private contact fields: never published, never shown to other members.
+    mobile = models.CharField(_("手机"), max_length=30, blank=True)
+    phone = models.CharField(_("办公电话"), max_length=30, blank=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    address = models.CharField(_("通讯地址"), max_length=200, blank=True)
+    postcode = models.CharField(_("邮政编码"), max_length=6, blank=True)
+    is_active = models.BooleanField(_("在任"), default=True)
+
+    class Meta:
+        verbose_name = _("提案者")
+        verbose_name_plural = _("提案者")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Proposals ------------------------------------------------------------------------------
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    RETURNED = "returned", _("退回修改")
+    FILED = "filed", _("已立案")
+    NOT_FILED = "not_filed", _("不予立案")
+    MERGED = "merged", _("并案")
+    ASSIGNED = "assigned", _("已交办")
+    REPLIED = "replied", _("已答复")
+    CLOSED = "closed", _("已办结")
+
+
+S = ProposalStatus
+#: verb -> (states it may start from, state it leads to). The one table of the proposal's life.
+PROPOSAL_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (frozenset({S.DRAFT}), S.SUBMITTED),
+    "return": (frozenset({S.SUBMITTED}), S.RETURNED),
+    "resubmit": (frozenset({S.RETURNED}), S.SUBMITTED),
+    "file": (frozenset({S.SUBMITTED}), S.FILED),
+    "not_file": (frozenset({S.SUBMITTED}), S.NOT_FILED),
+    "merge": (frozenset({S.SUBMITTED, S.FILED}), S.MERGED),
+    "assign": (frozenset({S.FILED, S.ASSIGNED}), S.ASSIGNED),
+    "unassign": (frozenset({S.ASSIGNED}), S.FILED),
+    "mark_replied": (frozenset({S.ASSIGNED}), S.REPLIED),
+    "reopen": (frozenset({S.REPLIED, S.CLOSED}), S.ASSIGNED),
+    "close": (frozenset({S.REPLIED}), S.CLOSED),
+}
+del S
+
+
+class Proposal(models.Model):
+    class Category(models.TextChoices):
+        ECONOMY = "economy", _("经济建设")
+        URBAN = "urban", _("城市建设与管理")
+        ECOLOGY = "ecology", _("生态环境")
+        EDUCATION = "education", _("科教文卫")
+        SOCIETY = "society", _("社会民生")
+        POLITICS = "politics", _("政治法治")
+        OTHER = "other", _("其他")
+
+    class Disposition(models.TextChoices):
+        SOCIAL_INFO = "social_info", _("转社情民意信息")
+        MEMBER_LETTER = "member_letter", _("转委员来信")
+        REFERENCE = "reference", _("转参阅件")
+        OTHER = "other", _("其他转送")
+
+    Status = ProposalStatus
+
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("届次会议")
+    )
+    serial = models.PositiveIntegerField(_("序号"), null=True, blank=True, editable=False)
+    number = models.CharField(_("提案号"), max_length=30, blank=True, editable=False)
+    title = models.CharField(_("案由"), max_length=200, help_text=_("例如：关于……的建议"))
+    category = models.CharField(
+        _("类别"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    reason = models.TextField(_("案由说明"), blank=True)
+    analysis = models.TextField(_("情况分析"), blank=True)
+    suggestions = models.TextField(_("具体建议"), blank=True)
+    lead_proposer = models.ForeignKey(
+        Proposer,
+        on_delete=models.PROTECT,
+        related_name="led_proposals",
+        verbose_name=_("第一提案人"),
+    )
+    co_proposers = models.ManyToManyField(
+        Proposer,
+        through="CoProposer",
+        related_name="cosigned_proposals",
+        blank=True,
+        verbose_name=_("联名提案人"),
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=ProposalStatus.choices,
+        default=ProposalStatus.DRAFT,
+        editable=False,
+        db_index=True,
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, editable=False)
+    filed_at = models.DateTimeField(_("立案时间"), null=True, blank=True, editable=False)
+    is_key = models.BooleanField(_("重点提案"), default=False)
+    supervising_leader = models.CharField(_("领衔督办领导"), max_length=50, blank=True)
+    key_reply_months = models.PositiveSmallIntegerField(
+        _("重点提案答复期限（月）"),
+        null=True,
+        blank=True,
+        help_text=_("留空则按一般答复期限。"),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_proposals",
+        verbose_name=_("并入提案"),
+    )
+    disposition = models.CharField(
+        _("不予立案处理方式"),
+        max_length=20,
+        choices=Disposition.choices,
+        blank=True,
+        editable=False,
+    )
+    review_note = models.TextField(_("审查意见"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("提案")
+        verbose_name_plural = _("提案")
+        ordering = ["session", "serial", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "serial"],
+                condition=Q(serial__isnull=False),
+                name="proposal_unique_serial_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "number"],
+                condition=~Q(number=""),
+                name="proposal_unique_number_per_session",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "status"], name="proposal_session_status")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}" if self.number else self.title
+
+    def proposers(self) -> list[Proposer]:
+        """The lead proposer followed by the co-proposers in signing order."""
+        co = [c.proposer for c in self.coproposer_links.select_related("proposer")]
+        return [self.lead_proposer, *co]
+
+
+class CoProposer(models.Model):
+    """A co-signer 联名提案人 of a proposal, in signing order."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="coproposer_links"
+    )
+    proposer = models.ForeignKey(Proposer, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(_("顺序"), default=1)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("联名提案人")
+        verbose_name_plural = _("联名提案人")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "proposer"], name="coproposer_unique_per_proposal"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.proposer)
+
+
+def attachment_path(instance: ProposalAttachment, filename: str) -> str:
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"proposals/{instance.proposal_id or 'new'}/{uuid.uuid4().hex}{suffix}"
+
+
+class ProposalAttachment(models.Model):
+    """A scanned original or supporting document of a proposal."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("提案")
+    )
+    file = models.FileField(_("文件"), upload_to=attachment_path)
+    name = models.CharField(_("文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Assignments ----------------------------------------------------------------------------
+
+
+class AssignmentState(models.TextChoices):
+    PENDING = "pending", _("待签收")
+    ACCEPTED = "accepted", _("办理中")
+    RETURN_REQUESTED = "return_requested", _("申请退回")
+    WITHDRAWN = "withdrawn", _("已退回")
+    REPLIED = "replied", _("已答复")
+    OPINION_SENT = "opinion_sent", _("已会办")
+
+
+A = AssignmentState
+#: verb -> (states it may start from, state it leads to).
+ASSIGNMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "accept": (frozenset({A.PENDING}), A.ACCEPTED),
+    "request_reassignment": (frozenset({A.PENDING, A.ACCEPTED}), A.RETURN_REQUESTED),
+    "approve_reassignment": (frozenset({A.RETURN_REQUESTED}), A.WITHDRAWN),
+    "refuse_reassignment": (frozenset({A.RETURN_REQUESTED}), A.ACCEPTED),
+    "extend": (frozenset({A.PENDING, A.ACCEPTED, A.RETURN_REQUESTED}), ""),
+    "log_contact": (frozenset({A.ACCEPTED, A.REPLIED, A.OPINION_SENT}), ""),
+    "mark_replied": (frozenset({A.ACCEPTED}), A.REPLIED),
+    "mark_opinion_sent": (frozenset({A.ACCEPTED}), A.OPINION_SENT),
+    "reopen": (frozenset({A.REPLIED}), A.ACCEPTED),
+}
+del A
+#: States in which a unit still has work to do on an assignment.
+OPEN_ASSIGNMENT_STATES = frozenset(
+    {AssignmentState.PENDING, AssignmentState.ACCEPTED, AssignmentState.RETURN_REQUESTED}
+)
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def active(self) -> AssignmentQuerySet:
+        """Assignments that count: everything but those withdrawn after reassignment."""
+        return self.exclude(state=AssignmentState.WITHDRAWN)
+
+    def open(self) -> AssignmentQuerySet:
+        return self.filter(state__in=OPEN_ASSIGNMENT_STATES)
+
+    def visible_to(self, user: User) -> AssignmentQuerySet:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self
+        return self.filter(unit__memberships__user=user).distinct()
+
+
+class Assignment(models.Model):
+    """One unit's share of a proposal: lead 主办, co-handling 会办 or separate 分办."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("主办")
+        CO = "co", _("会办")
+        SEPARATE = "separate", _("分办")
+
+    State = AssignmentState
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("提案")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("承办单位")
+    )
+    role = models.CharField(_("办理方式"), max_length=10, choices=Role.choices)
+    round = models.PositiveSmallIntegerField(_("办理轮次"), default=1, editable=False)
+    state = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=AssignmentState.choices,
+        default=AssignmentState.PENDING,
+        editable=False,
+        db_index=True,
+    )
+    assigned_on = models.DateField(_("交办日期"))
+    assigned_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("交办人")
+    )
+    accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True, editable=False)
+    return_reason = models.TextField(_("申请退回理由"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("交办")
+        verbose_name_plural = _("交办")
+        ordering = ["proposal", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=Q(role="lead") & ~Q(state="withdrawn"),
+                name="assignment_one_lead_per_proposal",
+            ),
+            models.UniqueConstraint(
+                fields=["proposal", "unit"],
+                condition=~Q(state="withdrawn"),
+                name="assignment_unit_once_per_proposal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.proposal.number or self.proposal_id} · {self.unit} · {self.get_role_display()}"
+        )
+
+    def due(self, clock: str) -> DueDate | None:
+        for d in self.due_dates.all():
+            if d.clock == clock and d.round == self.round:
+                return d
+        return None
+
+
+class DueDate(models.Model):
+    """A deadline of one assignment's clock, with the explanation of how it was computed."""
+
+    class Clock(models.TextChoices):
+        REASSIGNMENT = "reassignment", _("申请退回期限")
+        FIRST_CONTACT = "first_contact", _("沟通见面期限")
+        CO_OPINION = "co_opinion", _("会办意见期限")
+        REPLY = "reply", _("答复期限")
+        REHANDLING_REPLY = "rehandling_reply", _("重新办理答复期限")
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="due_dates", verbose_name=_("交办")
+    )
+    clock = models.CharField(_("时限"), max_length=20, choices=Clock.choices)
+    round = models.PositiveSmallIntegerField(_("办理轮次"), default=1)
+    start_on = models.DateField(_("起算日期"))
+    rule = models.CharField(_("规则"), max_length=20, help_text=_("例如 3,months"))
+    due_on = models.DateField(_("到期日"), db_index=True)
+    explanation = models.CharField(_("计算说明"), max_length=200)
+    is_fixed = models.BooleanField(
+        _("已延期固定"), default=False, help_text=_("经批准延期的到期日，不随日历调整重算。")
+    )
+    completed_on = models.DateField(_("完成日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("到期日")
+        verbose_name_plural = _("到期日")
+        ordering = ["due_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "clock", "round"], name="duedate_unique_clock_round"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_clock_display()} {self.due_on:%Y-%m-%d}"
+
+
+class Extension(models.Model):
+    """An approved extension 延期 of a reply deadline."""
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("交办")
+    )
+    old_due_on = models.DateField(_("原到期日"))
+    new_due_on = models.DateField(_("延期至"))
+    reason = models.TextField(_("延期理由"))
+    approved_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("批准人")
+    )
+    approved_at = models.DateTimeField(_("批准时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("延期")
+        verbose_name_plural = _("延期")
+        ordering = ["-approved_at"]
+
+    def __str__(self) -> str:
+        return f"{self.old_due_on} → {self.new_due_on}"
+
+
+class ContactRecord(models.Model):
+    """A contact 沟通 between a unit and the proposers of an assigned proposal."""
+
+    class Method(models.TextChoices):
+        MEETING = "meeting", _("见面")
+        PHONE = "phone", _("电话")
+        WRITTEN = "written", _("书面")
+        OTHER = "other", _("其他")
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("交办")
+    )
+    contacted_on = models.DateField(_("沟通日期"))
+    method = models.CharField(_("方式"), max_length=10, choices=Method.choices)
+    proposers = models.ManyToManyField(
+        Proposer, blank=True, related_name="+", verbose_name=_("沟通的提案者")
+    )
+    participants = models.CharField(_("参与人员"), max_length=200, blank=True)
+    notes = models.TextField(_("内部记录"), blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("记录人")
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("沟通记录")
+        verbose_name_plural = _("沟通记录")
+        ordering = ["-contacted_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.contacted_on} {self.get_method_display()}"
+
+
+# --- Audit ----------------------------------------------------------------------------------
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class Transition(models.Model):
+    """One row per successful workflow call: who did what to which object, from where to where.
+
+    Rows are written once and never changed; the proposal link makes a proposal's timeline one
+    indexed query.
+    """
+
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("操作人")
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    proposal = models.ForeignKey(
+        Proposal,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="transitions",
+        verbose_name=_("提案"),
+    )
+    verb = models.CharField(_("操作"), max_length=40)
+    from_state = models.CharField(_("原状态"), max_length=30, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=30, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("操作记录")
+        verbose_name_plural = _("操作记录")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="transition_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.verb} {self.from_state}→{self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Transition rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Transition rows are append-only.")
+
+
+# --- The working-day calendar ---------------------------------------------------------------
+
+
+class DayOverride(models.Model):
+    """The committee's correction of the working-day calendar for one date.
+
+    chinesecalendar seeds the calendar; an override wins over it (e.g. next year's holidays
+    announced in November, before the package knows them).
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("工作日"), help_text=_("勾选为上班，不勾选为休息。"))
+    note = models.CharField(_("说明"), max_length=100, blank=True, help_text=_("例如：春节调休"))
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("工作日调整")
+        verbose_name_plural = _("工作日调整")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        kind = _("上班") if self.is_workday else _("休息")
+        return f"{self.date:%Y-%m-%d} {kind}"
+
+
+def today() -> datetime.date:
+    """The clock seam: today's date in Asia/Shanghai (tests patch this)."""
+    return timezone.localdate()
