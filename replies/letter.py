@@ -1,0 +1,172 @@
+"""The reply letter as a value: everything that is printed, and nothing else.
+
+A ``Letter`` is built from a signed reply (by the reply workflow), from a draft (the preview),
+or from the text of a published letter (``replies.legacy.read_letter``). The PDF renderer is a
+pure function of it, so layout work never waits on the workflow and tests need no database.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LetterKind(StrEnum):
+    REPLY = "reply"  # 答复
+    REPLY_LETTER = "reply_letter"  # 答复函
+    CO_OPINION = "co_opinion"  # 会办意见
+    FOLLOW_UP = "follow_up"  # 再次答复（跟踪办理情况）
+
+    @property
+    def label(self) -> str:
+        return {
+            "reply": "答复",
+            "reply_letter": "答复函",
+            "co_opinion": "会办意见",
+            "follow_up": "再次答复",
+        }[self.value]
+
+
+class LetterFormat(StrEnum):
+    DOCUMENT = "document"  # 文件格式: "…文件" red header, page numbers, 版记
+    LETTER = "letter"  # 信函格式: organ name and red double rules, no page number on page 1
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of the body: a paragraph (level 0) or a heading of level 1–4.
+
+    Levels follow the numbering of Chinese official documents: 1 ``一、`` (黑体),
+    2 ``（一）`` (楷体), 3 ``1.`` (仿宋 bold), 4 ``（1）`` (仿宋).
+    """
+
+    text: str
+    level: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.level <= 4:
+            raise ValueError(f"heading level must be 0–4, not {self.level}")
+
+    @property
+    def is_heading(self) -> bool:
+        return self.level > 0
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The contact block printed under the signature (联系人, 联系电话, 联系地址, 邮政编码)."""
+
+    person: str = ""
+    phone: str = ""
+    address: str = ""
+    postcode: str = ""
+
+    def __bool__(self) -> bool:
+        return any((self.person, self.phone, self.address, self.postcode))
+
+
+@dataclass(frozen=True)
+class Letter:
+    kind: LetterKind = LetterKind.REPLY
+    format: LetterFormat = LetterFormat.DOCUMENT
+    # Top-left header lines, where 份号/密级 stand in other documents.
+    result_label: str = ""  # 办理结果, e.g. 采纳解决
+    disclosure: str = ""  # 公开属性, e.g. 主动公开 · 全文
+    # The issuing organ(s) 发文机关标志: one, or several for a joint letter 联合行文.
+    organs: tuple[str, ...] = ()
+    doc_number: str = ""  # 文号, e.g. 普发改委〔2023〕14号
+    signer: str = ""  # 签发人 (optional)
+    title: str = ""
+    #: Where the title breaks into its second line (an index into ``title``), or None to let
+    #: the renderer break it.
+    title_break: int | None = None
+    salutation: str = ""  # e.g. 张文浩委员：
+    body: tuple[Block, ...] = ()
+    signature_organ: str = ""  # 落款
+    date: datetime.date | None = None  # 成文日期
+    note: str = ""  # 附注, e.g. 此件公开发布 (printed in full-width parentheses)
+    contact: Contact = field(default_factory=Contact)
+    cc: tuple[str, ...] = ()  # 抄送
+    printed_by: str = ""  # 印发机关
+    printed_on: datetime.date | None = None  # 印发日期
+    draft: bool = False  # prints a 草稿 watermark (preview of an unsigned reply)
+
+    @property
+    def title_lines(self) -> tuple[str, ...]:
+        if self.title_break is None or not 0 < self.title_break < len(self.title):
+            return (self.title,)
+        return (self.title[: self.title_break], self.title[self.title_break :])
+
+    @property
+    def date_text(self) -> str:
+        return chinese_date(self.date) if self.date else ""
+
+    @property
+    def printed_on_text(self) -> str:
+        return chinese_date(self.printed_on) if self.printed_on else ""
+
+    @property
+    def pdf_title(self) -> str:
+        return self.title or self.kind.label
+
+
+def chinese_date(d: datetime.date) -> str:
+    """``2023年5月8日``: Arabic digits, no leading zeros, as GB/T 9704 asks."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# --- Body text as clerks paste it -----------------------------------------------------------
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (1, re.compile(r"^[一二三四五六七八九十百]+、")),
+    (2, re.compile(r"^（[一二三四五六七八九十百]+）")),
+    (3, re.compile(r"^\d{1,2}[.．、](?!\d)")),
+    (4, re.compile(r"^（\d{1,2}）")),
+)
+_MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*")
+_MARKDOWN_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_SPACE_BETWEEN = re.compile(
+    rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[0-9A-Za-z%])|(?<=[0-9A-Za-z%])[ \t\u00a0]+(?=[{_CJK}])"
+)
+_HALF_TO_FULL = {":": "：", ",": "，", "(": "（", ")": "）", ";": "；", "?": "？", "!": "！"}
+_HALF_NEXT_TO_CJK = re.compile(rf"(?<=[{_CJK}])([:,;?!()])|([:,;?!()])(?=[{_CJK}])")
+
+
+def heading_level(text: str) -> int:
+    """The heading level a line's numbering gives it (0 for a paragraph).
+
+    A numbered line that runs on as a long paragraph (``1、推进国企存量土地…。 …``) is still a
+    level-3 heading in the standard's sense: it starts with the numbering, so it is printed
+    with that level's face for the whole line, as in the seeds.
+    """
+    for level, pattern in _HEADING_PATTERNS:
+        if pattern.match(text):
+            return level
+    return 0
+
+
+def normalize_line(line: str) -> str:
+    """Clean one pasted line without changing its words.
+
+    Drops Markdown markers, removes spaces between Chinese and Latin digits or letters, and
+    makes colons, commas, semicolons and parentheses next to Chinese full-width.
+    """
+    line = line.replace("\u3000", " ").strip()
+    line = _MARKDOWN_HEADING.sub("", line)
+    line = _MARKDOWN_BOLD.sub(lambda m: m.group(1) or m.group(2), line)
+    line = _SPACE_BETWEEN.sub("", line)
+    line = _HALF_NEXT_TO_CJK.sub(lambda m: _HALF_TO_FULL[m.group(1) or m.group(2)], line)
+    return line.strip()
+
+
+def parse_body(text: str) -> tuple[Block, ...]:
+    """Split pasted plain text into blocks: one per non-empty line, headings by their numbering."""
+    blocks = []
+    for raw in text.splitlines():
+        line = normalize_line(raw)
+        if line:
+            blocks.append(Block(text=line, level=heading_level(line)))
+    return tuple(blocks)
