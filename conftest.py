@@ -6,6 +6,12 @@ from proposals.models import Membership
 from proposals.tests import factories as f
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs ~0.3 s a user; tests create dozens. Production hashing is unchanged."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def committee(db):
     return f.CommitteeFactory(username="committee", full_name="王敏")

@@ -75,12 +75,12 @@ class InvalidInput(WorkflowError):
 # --- Guards and the audit record ------------------------------------------------------------
 
 
-def _require_committee(actor: User) -> None:
+def require_committee(actor: User) -> None:
     if not actor.is_committee:
         raise NotAllowed(_("只有提案委员会可以执行此操作。"))
 
 
-def _require_unit_member(actor: User, unit_id: int, *, role: str | None = None) -> None:
+def require_unit_member(actor: User, unit_id: int, *, role: str | None = None) -> None:
     if actor.is_committee:
         return
     qs = Membership.objects.filter(user=actor, unit_id=unit_id, user__is_active=True)
@@ -97,7 +97,7 @@ def _require_proposer_or_committee(actor: User, proposal: Proposal) -> None:
         raise NotAllowed(_("只有第一提案人或提案委员会可以执行此操作。"))
 
 
-def _check_state(table: dict, verb: str, current: str, labels: type[models.TextChoices]) -> str:
+def check_state(table: dict, verb: str, current: str, labels: type[models.TextChoices]) -> str:
     allowed, target = table[verb]
     if current not in allowed:
         raise WrongState(
@@ -143,7 +143,7 @@ def _move_proposal(
     proposal: Proposal, verb: str, actor: User | None, note: str = "", fields: Sequence[str] = ()
 ) -> Proposal:
     before = proposal.status
-    proposal.status = _check_state(PROPOSAL_TRANSITIONS, verb, before, ProposalStatus)
+    proposal.status = check_state(PROPOSAL_TRANSITIONS, verb, before, ProposalStatus)
     proposal.save(update_fields=["status", "updated_at", *fields])
     record_transition(
         proposal,
@@ -165,7 +165,7 @@ def _move_assignment(
     fields: Sequence[str] = (),
 ) -> Assignment:
     before = assignment.state
-    assignment.state = _check_state(ASSIGNMENT_TRANSITIONS, verb, before, AssignmentState)
+    assignment.state = check_state(ASSIGNMENT_TRANSITIONS, verb, before, AssignmentState)
     assignment.save(update_fields=["state", *fields])
     record_transition(
         assignment,
@@ -179,7 +179,7 @@ def _move_assignment(
     return assignment
 
 
-def _required_text(value: str, label: str, field: str) -> str:
+def required_text(value: str, label: str, field: str) -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidInput(_("请填写%(label)s。") % {"label": label}, field=field)
@@ -193,9 +193,9 @@ def _required_text(value: str, label: str, field: str) -> str:
 def submit_proposal(proposal: Proposal | int, *, actor: User) -> Proposal:
     """A draft goes to the committee for review."""
     proposal = _lock_proposal(proposal)
-    _check_state(PROPOSAL_TRANSITIONS, "submit", proposal.status, ProposalStatus)
+    check_state(PROPOSAL_TRANSITIONS, "submit", proposal.status, ProposalStatus)
     _require_proposer_or_committee(actor, proposal)
-    _required_text(proposal.title, _("案由"), "title")
+    required_text(proposal.title, _("案由"), "title")
     proposal.submitted_at = timezone.now()
     return _move_proposal(proposal, "submit", actor, fields=["submitted_at"])
 
@@ -204,16 +204,16 @@ def submit_proposal(proposal: Proposal | int, *, actor: User) -> Proposal:
 def return_proposal(proposal: Proposal | int, *, actor: User, reason: str) -> Proposal:
     """The committee sends a submitted proposal back to its proposer for revision."""
     proposal = _lock_proposal(proposal)
-    _check_state(PROPOSAL_TRANSITIONS, "return", proposal.status, ProposalStatus)
-    _require_committee(actor)
-    proposal.review_note = _required_text(reason, _("退回理由"), "reason")
+    check_state(PROPOSAL_TRANSITIONS, "return", proposal.status, ProposalStatus)
+    require_committee(actor)
+    proposal.review_note = required_text(reason, _("退回理由"), "reason")
     return _move_proposal(proposal, "return", actor, note=reason, fields=["review_note"])
 
 
 @transaction.atomic
 def resubmit_proposal(proposal: Proposal | int, *, actor: User) -> Proposal:
     proposal = _lock_proposal(proposal)
-    _check_state(PROPOSAL_TRANSITIONS, "resubmit", proposal.status, ProposalStatus)
+    check_state(PROPOSAL_TRANSITIONS, "resubmit", proposal.status, ProposalStatus)
     _require_proposer_or_committee(actor, proposal)
     proposal.submitted_at = timezone.now()
     return _move_proposal(proposal, "resubmit", actor, fields=["submitted_at"])
@@ -227,8 +227,8 @@ def file_proposal(proposal: Proposal | int, *, actor: User, note: str = "") -> P
     rolled-back filing gives its serial back.
     """
     proposal = _lock_proposal(proposal)
-    _check_state(PROPOSAL_TRANSITIONS, "file", proposal.status, ProposalStatus)
-    _require_committee(actor)
+    check_state(PROPOSAL_TRANSITIONS, "file", proposal.status, ProposalStatus)
+    require_committee(actor)
     session = Session.objects.select_for_update().get(pk=proposal.session_id)
     session.last_serial += 1
     session.save(update_fields=["last_serial"])
@@ -252,8 +252,8 @@ def not_file_proposal(
 ) -> Proposal:
     """不予立案, with how the text is passed on (转社情民意信息 …)."""
     proposal = _lock_proposal(proposal)
-    _check_state(PROPOSAL_TRANSITIONS, "not_file", proposal.status, ProposalStatus)
-    _require_committee(actor)
+    check_state(PROPOSAL_TRANSITIONS, "not_file", proposal.status, ProposalStatus)
+    require_committee(actor)
     if disposition not in Proposal.Disposition.values:
         raise InvalidInput(_("请选择不予立案的处理方式。"), field="disposition")
     proposal.disposition = disposition
@@ -278,8 +278,8 @@ def merge_proposal(
     ``merged_into``.
     """
     proposal = _lock_proposal(proposal)
-    _check_state(PROPOSAL_TRANSITIONS, "merge", proposal.status, ProposalStatus)
-    _require_committee(actor)
+    check_state(PROPOSAL_TRANSITIONS, "merge", proposal.status, ProposalStatus)
+    require_committee(actor)
     target = Proposal.objects.get(pk=into.pk if isinstance(into, Proposal) else into)
     if target.pk == proposal.pk:
         raise InvalidInput(_("不能并入提案自身。"), field="into")
@@ -358,8 +358,8 @@ def assign_proposal(
     is checked over all assignments that are not withdrawn.
     """
     proposal = _lock_proposal(proposal)
-    _check_state(PROPOSAL_TRANSITIONS, "assign", proposal.status, ProposalStatus)
-    _require_committee(actor)
+    check_state(PROPOSAL_TRANSITIONS, "assign", proposal.status, ProposalStatus)
+    require_committee(actor)
     wanted = [u if isinstance(u, UnitRole) else UnitRole(*u) for u in units]
     if not wanted:
         raise InvalidInput(_("请至少选择一个承办单位。"), field="units")
@@ -434,8 +434,8 @@ def assign_proposal(
 def close_proposal(proposal: Proposal | int, *, actor: User, note: str = "") -> Proposal:
     """办结: feedback has come in, or the committee closes the proposal."""
     proposal = _lock_proposal(proposal)
-    _check_state(PROPOSAL_TRANSITIONS, "close", proposal.status, ProposalStatus)
-    _require_committee(actor)
+    check_state(PROPOSAL_TRANSITIONS, "close", proposal.status, ProposalStatus)
+    require_committee(actor)
     return _move_proposal(proposal, "close", actor, note=note)
 
 
@@ -446,8 +446,8 @@ def close_proposal(proposal: Proposal | int, *, actor: User, note: str = "") -> 
 def accept_assignment(assignment: Assignment | int, *, actor: User) -> Assignment:
     """签收 by the unit."""
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "accept", assignment.state, AssignmentState)
-    _require_unit_member(actor, assignment.unit_id)
+    check_state(ASSIGNMENT_TRANSITIONS, "accept", assignment.state, AssignmentState)
+    require_unit_member(actor, assignment.unit_id)
     assignment.accepted_at = timezone.now()
     return _move_assignment(assignment, "accept", actor, fields=["accepted_at"])
 
@@ -458,9 +458,9 @@ def request_reassignment(
 ) -> Assignment:
     """申请退回: only within the reassignment window, and with a reason."""
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "request_reassignment", assignment.state, AssignmentState)
-    _require_unit_member(actor, assignment.unit_id)
-    reason = _required_text(reason, _("申请退回理由"), "reason")
+    check_state(ASSIGNMENT_TRANSITIONS, "request_reassignment", assignment.state, AssignmentState)
+    require_unit_member(actor, assignment.unit_id)
+    reason = required_text(reason, _("申请退回理由"), "reason")
     on = on or _today()
     window = assignment.due_dates.filter(
         clock=DueDate.Clock.REASSIGNMENT, round=assignment.round
@@ -485,8 +485,8 @@ def approve_reassignment(
     With no assignment left the proposal goes back to 已立案, ready to be assigned again.
     """
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "approve_reassignment", assignment.state, AssignmentState)
-    _require_committee(actor)
+    check_state(ASSIGNMENT_TRANSITIONS, "approve_reassignment", assignment.state, AssignmentState)
+    require_committee(actor)
     _move_assignment(assignment, "approve_reassignment", actor, note=note)
     assignment.due_dates.filter(completed_on__isnull=True).update(completed_on=_today())
     proposal = _lock_proposal(assignment.proposal_id)
@@ -498,9 +498,9 @@ def approve_reassignment(
 @transaction.atomic
 def refuse_reassignment(assignment: Assignment | int, *, actor: User, note: str) -> Assignment:
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "refuse_reassignment", assignment.state, AssignmentState)
-    _require_committee(actor)
-    note = _required_text(note, _("不同意退回的理由"), "note")
+    check_state(ASSIGNMENT_TRANSITIONS, "refuse_reassignment", assignment.state, AssignmentState)
+    require_committee(actor)
+    note = required_text(note, _("不同意退回的理由"), "note")
     if assignment.accepted_at is None:
         assignment.accepted_at = timezone.now()
     return _move_assignment(
@@ -514,9 +514,9 @@ def extend_assignment(
 ) -> Extension:
     """延期: the committee moves the reply date, never past the hard limit after assignment."""
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "extend", assignment.state, AssignmentState)
-    _require_committee(actor)
-    reason = _required_text(reason, _("延期理由"), "reason")
+    check_state(ASSIGNMENT_TRANSITIONS, "extend", assignment.state, AssignmentState)
+    require_committee(actor)
+    reason = required_text(reason, _("延期理由"), "reason")
     clock = (
         DueDate.Clock.CO_OPINION
         if assignment.role == Assignment.Role.CO
@@ -585,8 +585,8 @@ def log_contact(
 ) -> ContactRecord:
     """沟通: a unit records a contact with the proposers; the first one meets its clock."""
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "log_contact", assignment.state, AssignmentState)
-    _require_unit_member(actor, assignment.unit_id)
+    check_state(ASSIGNMENT_TRANSITIONS, "log_contact", assignment.state, AssignmentState)
+    require_unit_member(actor, assignment.unit_id)
     if method not in ContactRecord.Method.values:
         raise InvalidInput(_("请选择沟通方式。"), field="method")
     if contacted_on > _today():
@@ -634,7 +634,7 @@ def mark_assignment_replied(
 ) -> Assignment:
     """The unit's reply was sent. When every lead/separate unit has replied, so has the proposal."""
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "mark_replied", assignment.state, AssignmentState)
+    check_state(ASSIGNMENT_TRANSITIONS, "mark_replied", assignment.state, AssignmentState)
     if assignment.role == Assignment.Role.CO:
         raise WrongState(_("会办单位不直接答复提案者。"))
     on = on or _today()
@@ -661,7 +661,7 @@ def mark_opinion_sent(
 ) -> Assignment:
     """The co-handling unit's opinion reached the lead unit."""
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "mark_opinion_sent", assignment.state, AssignmentState)
+    check_state(ASSIGNMENT_TRANSITIONS, "mark_opinion_sent", assignment.state, AssignmentState)
     if assignment.role != Assignment.Role.CO:
         raise WrongState(_("只有会办单位出具会办意见。"))
     _move_assignment(assignment, "mark_opinion_sent", actor)
@@ -681,8 +681,8 @@ def reopen_assignment(
 ) -> Assignment:
     """重新办理 after 不满意 feedback: a new round with a new reply due date."""
     assignment = _lock_assignment(assignment)
-    _check_state(ASSIGNMENT_TRANSITIONS, "reopen", assignment.state, AssignmentState)
-    reason = _required_text(reason, _("重新办理原因"), "reason")
+    check_state(ASSIGNMENT_TRANSITIONS, "reopen", assignment.state, AssignmentState)
+    reason = required_text(reason, _("重新办理原因"), "reason")
     on = on or _today()
     assignment.round += 1
     _move_assignment(assignment, "reopen", actor, note=reason, fields=["round"])
@@ -712,7 +712,7 @@ def set_day_override(
 
     Returns the override and how many due dates moved.
     """
-    _require_committee(actor)
+    require_committee(actor)
     override, _created = DayOverride.objects.update_or_create(
         date=date, defaults={"is_workday": is_workday, "note": note.strip(), "updated_by": actor}
     )
@@ -729,7 +729,7 @@ def set_day_override(
 
 @transaction.atomic
 def delete_day_override(*, actor: User, date: datetime.date) -> int:
-    _require_committee(actor)
+    require_committee(actor)
     override = DayOverride.objects.filter(date=date).first()
     if override is None:
         raise InvalidInput(_("该日期没有调整记录。"), field="date")

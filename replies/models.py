@@ -1,1 +1,352 @@
-"""Reply letters and co-handling opinions (their models arrive with the reply workflow)."""
+"""Reply letters and co-handling opinions, 文号 counters and proposers' feedback.
+
+As in ``proposals``, states are written only by ``replies.workflow``; the transition tables
+below are the one place that says which verb moves what where.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from proposals.models import Assignment, Proposal, Proposer, Unit, User
+
+# --- Result categories (domain.md, 办理结果) --------------------------------------------------
+
+
+class ResultClass(models.TextChoices):
+    A = "A", _("A 解决或采纳")
+    B = "B", _("B 列入计划拟解决")
+    C = "C", _("C 因条件限制暂不能解决")
+    D = "D", _("D 留作参考")
+
+
+#: The labels districts print, mapped to the class the statistics count.
+RESULT_LABELS: dict[str, str] = {
+    "解决采纳": "A",
+    "解决或采纳": "A",
+    "采纳解决": "A",
+    "采纳": "A",
+    "采纳或解决": "A",
+    "已解决或基本解决": "A",
+    "列入计划拟解决": "B",
+    "计划解决": "B",
+    "正在解决或已列入计划": "B",
+    "部分采纳": "B",
+    "因条件限制暂不能解决": "C",
+    "留作参考": "D",
+}
+
+
+def result_class_for(label: str) -> str:
+    return RESULT_LABELS.get(label.strip(), "")
+
+
+class Disclosure(models.TextChoices):
+    PUBLIC = "public", _("主动公开")
+    ON_REQUEST = "on_request", _("依申请公开")
+    NOT_PUBLIC = "not_public", _("不予公开")
+
+
+class DocNumberCounter(models.Model):
+    """The last 文号 a unit used in a year; locked while the next one is taken."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年份"))
+    last_number = models.PositiveIntegerField(_("已用最大号"), default=0)
+
+    class Meta:
+        verbose_name = _("文号计数")
+        verbose_name_plural = _("文号计数")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="docnumber_counter_unit_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.year}: {self.last_number}"
+
+
+class LetterFields(models.Model):
+    """What a reply and a co-handling opinion have in common: the printed letter."""
+
+    title = models.CharField(_("标题"), max_length=200)
+    salutation = models.CharField(_("称谓"), max_length=100)
+    body = models.TextField(
+        _("正文"), help_text=_("从 Word 复制的纯文本；标题按“一、（一）1.（1）”识别。")
+    )
+    closing = models.TextField(_("结束语"), blank=True)
+    contact_person = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    contact_address = models.CharField(_("联系地址"), max_length=200, blank=True)
+    contact_postcode = models.CharField(_("邮政编码"), max_length=6, blank=True)
+    cc = models.CharField(_("抄送"), max_length=300, blank=True, help_text=_("多个单位用顿号分隔"))
+    # Set at signing and frozen with the text.
+    signer = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("签发人"),
+    )
+    docno_prefix = models.CharField(_("文号前缀"), max_length=20, blank=True, editable=False)
+    docno_year = models.PositiveSmallIntegerField(_("文号年份"), null=True, editable=False)
+    docno_number = models.PositiveIntegerField(_("文号序号"), null=True, editable=False)
+    signed_on = models.DateField(_("成文日期"), null=True, editable=False)
+    signed_at = models.DateTimeField(_("签发时间"), null=True, editable=False)
+    pdf = models.FileField(_("签发件PDF"), upload_to="letters/%Y/", blank=True, editable=False)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True, editable=False)
+    pdf_size = models.PositiveIntegerField(_("PDF大小"), null=True, editable=False)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    last_edited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
+    )
+    return_comment = models.TextField(_("退回意见"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def doc_number(self) -> str:
+        if self.docno_number is None:
+            return ""
+        return f"{self.docno_prefix}〔{self.docno_year}〕{self.docno_number}号"
+
+
+class ReplyState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PENDING_SIGNATURE = "pending_signature", _("待签发")
+    SIGNED = "signed", _("已签发")
+    SENT = "sent", _("已送达")
+    PUBLISHED = "published", _("已公开")
+
+
+R = ReplyState
+REPLY_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "edit": (frozenset({R.DRAFT}), R.DRAFT),
+    "submit": (frozenset({R.DRAFT}), R.PENDING_SIGNATURE),
+    "return": (frozenset({R.PENDING_SIGNATURE}), R.DRAFT),
+    "sign": (frozenset({R.PENDING_SIGNATURE}), R.SIGNED),
+    "send": (frozenset({R.SIGNED}), R.SENT),
+    "publish": (frozenset({R.SENT}), R.PUBLISHED),
+}
+del R
+
+
+class ReplyQuerySet(models.QuerySet):
+    def published(self) -> ReplyQuerySet:
+        """What the portal may show: published, public, not superseded by a sent correction."""
+        return self.filter(state=ReplyState.PUBLISHED, disclosure=Disclosure.PUBLIC).exclude(
+            superseded_by__state__in=[ReplyState.SENT, ReplyState.PUBLISHED]
+        )
+
+    def visible_to(self, user: User) -> ReplyQuerySet:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self
+        unit_ids = user.unit_ids()
+        own = Q(unit_id__in=unit_ids)
+        # A co-handling unit sees the lead's reply once it is sent.
+        co = Q(
+            proposal__assignments__unit_id__in=unit_ids,
+            state__in=[ReplyState.SENT, ReplyState.PUBLISHED],
+        )
+        return self.filter(own | co).distinct()
+
+
+class Reply(LetterFields):
+    """A reply 答复 of a lead or separate unit to the proposers."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("答复")
+        FOLLOW_UP = "follow_up", _("再次答复")
+        REHANDLING = "rehandling", _("重新办理答复")
+
+    State = ReplyState
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="replies", verbose_name=_("交办")
+    )
+    # Denormalised from the assignment for the 文号 constraint and fast filtering.
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, related_name="replies", editable=False
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", editable=False)
+    round = models.PositiveSmallIntegerField(_("办理轮次"), default=1, editable=False)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.REPLY)
+    result_label = models.CharField(
+        _("办理结果"),
+        max_length=30,
+        choices=[(k, k) for k in RESULT_LABELS],
+        blank=True,
+        help_text=_("按本区用语选择，统计时归入 A/B/C/D 类。"),
+    )
+    result_class = models.CharField(
+        _("结果类别"), max_length=1, choices=ResultClass.choices, blank=True, editable=False
+    )
+    disclosure = models.CharField(
+        _("公开属性"), max_length=20, choices=Disclosure.choices, default=Disclosure.PUBLIC
+    )
+    state = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=ReplyState.choices,
+        default=ReplyState.DRAFT,
+        editable=False,
+        db_index=True,
+    )
+    opinion_override_reason = models.TextField(_("缺会办意见提交理由"), blank=True, editable=False)
+    sent_at = models.DateTimeField(_("送达时间"), null=True, editable=False)
+    published_on = models.DateField(_("公开日期"), null=True, editable=False)
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="superseded_by",
+        verbose_name=_("更正的答复"),
+    )
+
+    objects = ReplyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("答复")
+        verbose_name_plural = _("答复")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "docno_year", "docno_number"],
+                condition=Q(docno_number__isnull=False),
+                name="reply_unique_docno_per_unit_year",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "disclosure"], name="reply_state_disclosure")]
+
+    def __str__(self) -> str:
+        return self.doc_number or self.title
+
+
+class OpinionState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PENDING_SIGNATURE = "pending_signature", _("待签发")
+    SIGNED = "signed", _("已签发")
+    DELIVERED = "delivered", _("已送主办单位")
+
+
+O = OpinionState  # noqa: E741
+OPINION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "edit": (frozenset({O.DRAFT}), O.DRAFT),
+    "submit": (frozenset({O.DRAFT}), O.PENDING_SIGNATURE),
+    "return": (frozenset({O.PENDING_SIGNATURE}), O.DRAFT),
+    "sign": (frozenset({O.PENDING_SIGNATURE}), O.SIGNED),
+    "deliver": (frozenset({O.SIGNED}), O.DELIVERED),
+}
+del O
+
+
+class OpinionQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> OpinionQuerySet:
+        """The writing unit sees its opinions; the lead unit sees them once delivered."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self
+        unit_ids = user.unit_ids()
+        lead = Q(
+            proposal__assignments__unit_id__in=unit_ids,
+            proposal__assignments__role__in=[Assignment.Role.LEAD, Assignment.Role.SEPARATE],
+            state=OpinionState.DELIVERED,
+        )
+        return self.filter(Q(unit_id__in=unit_ids) | lead).distinct()
+
+
+class CoOpinion(LetterFields):
+    """A co-handling opinion 会办意见, addressed to the lead unit, never to the proposers."""
+
+    State = OpinionState
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("交办")
+    )
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, related_name="opinions", editable=False
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", editable=False)
+    state = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=OpinionState.choices,
+        default=OpinionState.DRAFT,
+        editable=False,
+        db_index=True,
+    )
+    delivered_at = models.DateTimeField(_("送达主办单位时间"), null=True, editable=False)
+
+    objects = OpinionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("会办意见")
+        verbose_name_plural = _("会办意见")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "docno_year", "docno_number"],
+                condition=Q(docno_number__isnull=False),
+                name="opinion_unique_docno_per_unit_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.doc_number or self.title
+
+
+class Feedback(models.Model):
+    """A proposer's answer 征询意见 to a sent reply."""
+
+    class Rating(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+        NOT_SATISFIED = "not_satisfied", _("不满意")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("网上")
+        PAPER = "paper", _("纸质意见表")
+        PHONE = "phone", _("电话")
+
+    reply = models.ForeignKey(
+        Reply, on_delete=models.PROTECT, related_name="feedback", verbose_name=_("答复")
+    )
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, related_name="feedback", editable=False
+    )
+    proposer = models.ForeignKey(
+        Proposer, on_delete=models.PROTECT, related_name="feedback", verbose_name=_("提案者")
+    )
+    rating = models.CharField(_("总体评价"), max_length=20, choices=Rating.choices)
+    on_work = models.CharField(_("对办理工作"), max_length=20, choices=Rating.choices, blank=True)
+    on_result = models.CharField(_("对办理结果"), max_length=20, choices=Rating.choices, blank=True)
+    comment = models.TextField(_("意见和建议"), blank=True)
+    channel = models.CharField(
+        _("反馈方式"), max_length=10, choices=Channel.choices, default=Channel.ONLINE
+    )
+    received_at = models.DateTimeField(_("收到时间"))
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("录入人")
+    )
+
+    class Meta:
+        verbose_name = _("征询意见")
+        verbose_name_plural = _("征询意见")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["reply", "proposer"], name="feedback_once_per_reply")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposer} {self.get_rating_display()}"

@@ -1,0 +1,649 @@
+"""Replies and co-handling opinions: one function per verb.
+
+Drafting, signing with a 文号, sending, feedback, re-handling, publication, follow-ups and
+corrections. Each function is atomic, locks its row, asks the guard, saves only what it
+changed and writes one audit row (``proposals.workflow.record_transition``). A signed letter
+never changes: a correction is a new reply that supersedes it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from proposals import workflow as pwf
+from proposals.models import Assignment, AssignmentState, Membership, Proposal, Proposer, User
+from proposals.workflow import InvalidInput, NotAllowed, WorkflowError, WrongState, check_state
+from replies.letter import Contact, Letter, LetterFormat, LetterKind, parse_body
+from replies.models import (
+    OPINION_TRANSITIONS,
+    REPLY_TRANSITIONS,
+    CoOpinion,
+    Disclosure,
+    DocNumberCounter,
+    Feedback,
+    OpinionState,
+    Reply,
+    ReplyState,
+    result_class_for,
+)
+
+
+class StaleVersion(WorkflowError):
+    code = "stale_version"
+
+
+def _now() -> datetime.datetime:
+    return timezone.now()
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+# --- Text the drafts start from -------------------------------------------------------------
+
+
+def proposal_number_text(proposal: Proposal) -> str:
+    """``第061号`` as the title prints it, whatever the session's scheme."""
+    number = proposal.number or ""
+    if number.startswith("第"):
+        return number
+    return f"第{number}号"
+
+
+def addressee(proposers: list[Proposer]) -> str:
+    """Who a reply speaks to, without the colon (domain.md, Salutations).
+
+    One member ``张文浩委员``; two or three ``钱建峰、施美芳委员``; more: the first three and 等;
+    a group, a party or an organisation by its name.
+    """
+    if not proposers:
+        return ""
+    lead = proposers[0]
+    if lead.kind != Proposer.Kind.MEMBER:
+        return lead.name
+    members = [p.name for p in proposers if p.kind == Proposer.Kind.MEMBER]
+    if len(members) <= 3:
+        return f"{'、'.join(members)}委员"
+    return f"{'、'.join(members[:3])}等委员"
+
+
+def draft_texts(proposal: Proposal, *, opinion_to: str = "") -> dict[str, str]:
+    """Title, salutation, opening and closing a new draft starts with."""
+    session = proposal.session
+    who = addressee(proposal.proposers())
+    number = proposal_number_text(proposal)
+    about = f"区政协{session.name}{number}提案"
+    if opinion_to:
+        return {
+            "title": f"关于对{about}的会办意见",
+            "salutation": f"{opinion_to}：",
+            "opening": f"{who}提出的《{proposal.title}》的提案收悉，经研究，现提出会办意见如下：",
+            "closing": "以上意见供你单位统一答复提案者时参考。",
+        }
+    return {
+        "title": f"对{about}的答复",
+        "salutation": f"{who}：",
+        "opening": f"{who}提出的《{proposal.title}》的提案收悉，经研究，现将办理情况答复如下：",
+        "closing": "感谢对我们工作的关心和支持，欢迎继续提出宝贵意见和建议。",
+    }
+
+
+# --- Shared guards --------------------------------------------------------------------------
+
+
+def _require_signer(actor: User, unit_id: int) -> None:
+    ok = Membership.objects.filter(
+        user=actor, unit_id=unit_id, role=Membership.Role.SIGNER, user__is_active=True
+    ).exists()
+    if not ok:
+        raise NotAllowed(_("只有本单位的签发人可以签发或退回。"))
+
+
+def _require_clerk(actor: User, unit_id: int) -> None:
+    """Drafting is the unit's work: its clerks and signers (never the committee for them)."""
+    if not Membership.objects.filter(user=actor, unit_id=unit_id, user__is_active=True).exists():
+        raise NotAllowed(_("您不是该承办单位的工作人员，不能办理此件。"))
+
+
+def _audit(obj: Model, verb: str, actor: User | None, before: str, after: str, note: str = ""):
+    return pwf.record_transition(
+        obj,
+        actor=actor,
+        verb=verb,
+        from_state=before,
+        to_state=after,
+        note=note,
+        proposal=obj.proposal,
+    )
+
+
+def _move(obj: Reply | CoOpinion, verb: str, actor: User | None, note: str = "", fields=()):
+    table = REPLY_TRANSITIONS if isinstance(obj, Reply) else OPINION_TRANSITIONS
+    labels = ReplyState if isinstance(obj, Reply) else OpinionState
+    before = obj.state
+    obj.state = check_state(table, verb, before, labels)
+    obj.save(update_fields=["state", "updated_at", *fields])
+    _audit(obj, verb, actor, before, obj.state, note)
+    return obj
+
+
+def _lock(model: type[Reply] | type[CoOpinion], obj: Any):
+    pk = obj.pk if isinstance(obj, Model) else obj
+    return model.objects.select_for_update().select_related("unit", "proposal").get(pk=pk)
+
+
+EDITABLE_FIELDS = (
+    "title",
+    "salutation",
+    "body",
+    "closing",
+    "contact_person",
+    "contact_phone",
+    "contact_address",
+    "contact_postcode",
+    "cc",
+)
+REPLY_EDITABLE_FIELDS = (*EDITABLE_FIELDS, "result_label", "disclosure")
+
+
+def _edit(obj: Reply | CoOpinion, *, actor: User, version: int, fields: dict[str, Any]):
+    allowed = REPLY_EDITABLE_FIELDS if isinstance(obj, Reply) else EDITABLE_FIELDS
+    check_state(
+        REPLY_TRANSITIONS if isinstance(obj, Reply) else OPINION_TRANSITIONS,
+        "edit",
+        obj.state,
+        ReplyState if isinstance(obj, Reply) else OpinionState,
+    )
+    _require_clerk(actor, obj.unit_id)
+    if version != obj.version:
+        who = obj.last_edited_by or _("他人")
+        raise StaleVersion(
+            _("%(who)s 已于 %(at)s 保存了新的版本，您的修改未保存。请复制您的修改，刷新后再编辑。")
+            % {"who": who, "at": timezone.localtime(obj.updated_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise InvalidInput(_("不能修改这些字段：%(f)s") % {"f": "、".join(sorted(unknown))})
+    for name, value in fields.items():
+        value = value.strip() if isinstance(value, str) else value
+        if name == "result_label" and value and not result_class_for(value):
+            raise InvalidInput(_("办理结果不在本区的选项中。"), field="result_label")
+        if name == "disclosure" and value not in Disclosure.values:
+            raise InvalidInput(_("公开属性无效。"), field="disclosure")
+        if name == "contact_postcode" and value and not (len(value) == 6 and value.isdigit()):
+            raise InvalidInput(_("邮政编码应为6位数字。"), field="contact_postcode")
+        setattr(obj, name, value)
+    if isinstance(obj, Reply):
+        obj.result_class = result_class_for(obj.result_label)
+    obj.version += 1
+    obj.last_edited_by = actor
+    extra = ["result_class"] if isinstance(obj, Reply) else []
+    obj.save(update_fields=[*fields, *extra, "version", "last_edited_by", "updated_at"])
+    _audit(obj, "edit", actor, obj.state, obj.state, note=_("第%(v)s版") % {"v": obj.version})
+    return obj
+
+
+def _check_complete(obj: Reply | CoOpinion) -> None:
+    required_text = pwf.required_text
+    required_text(obj.title, _("标题"), "title")
+    required_text(obj.salutation, _("称谓"), "salutation")
+    required_text(obj.body, _("正文"), "body")
+    if isinstance(obj, Reply):
+        required_text(obj.result_label, _("办理结果"), "result_label")
+
+
+def _allocate_doc_number(obj: Reply | CoOpinion, on: datetime.date) -> None:
+    """Take the unit's next 文号 of the year. The counter row is locked until commit, so
+    concurrent signings queue and a rolled-back signing gives its number back."""
+    unit = obj.unit
+    if not unit.docno_prefix:
+        return  # Some units (seed 000) issue replies without a 文号.
+    DocNumberCounter.objects.get_or_create(unit=unit, year=on.year)
+    counter = DocNumberCounter.objects.select_for_update().get(unit=unit, year=on.year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    obj.docno_prefix = unit.docno_prefix
+    obj.docno_year = on.year
+    obj.docno_number = counter.last_number
+
+
+def _sign(obj: Reply | CoOpinion, *, actor: User) -> None:
+    check_state(
+        REPLY_TRANSITIONS if isinstance(obj, Reply) else OPINION_TRANSITIONS,
+        "sign",
+        obj.state,
+        ReplyState if isinstance(obj, Reply) else OpinionState,
+    )
+    _require_signer(actor, obj.unit_id)
+    now = _now()
+    on = timezone.localdate(now)
+    _allocate_doc_number(obj, on)
+    obj.signer = actor
+    obj.signed_on = on
+    obj.signed_at = now
+    _move(
+        obj,
+        "sign",
+        actor,
+        note=obj.doc_number,
+        fields=["signer", "signed_on", "signed_at", "docno_prefix", "docno_year", "docno_number"],
+    )
+    from replies import tasks  # the task module imports this one
+
+    kind = "reply" if isinstance(obj, Reply) else "opinion"
+    pk = obj.pk
+    transaction.on_commit(lambda: tasks.render_signed_pdf.delay(kind, pk))
+
+
+# --- Replies --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_reply(
+    assignment: Assignment | int, *, actor: User, kind: str = Reply.Kind.REPLY
+) -> Reply:
+    """A new draft for a lead or separate assignment, prefilled from the proposal and unit."""
+    pk = assignment.pk if isinstance(assignment, Assignment) else assignment
+    assignment = (
+        Assignment.objects.select_for_update()
+        .select_related("proposal__session", "proposal__lead_proposer", "unit")
+        .get(pk=pk)
+    )
+    _require_clerk(actor, assignment.unit_id)
+    if assignment.role == Assignment.Role.CO:
+        raise WrongState(_("会办单位出具会办意见，不直接答复提案者。"))
+    if kind not in Reply.Kind.values:
+        raise InvalidInput(_("答复类型无效。"), field="kind")
+    if kind == Reply.Kind.FOLLOW_UP:
+        if assignment.state != AssignmentState.REPLIED:
+            raise WrongState(_("已答复后才能再次答复。"))
+    elif assignment.state != AssignmentState.ACCEPTED:
+        raise WrongState(
+            _("交办状态为“%(s)s”，签收后才能起草答复。") % {"s": assignment.get_state_display()}
+        )
+    open_draft = assignment.replies.filter(
+        state__in=[ReplyState.DRAFT, ReplyState.PENDING_SIGNATURE]
+    ).first()
+    if open_draft is not None:
+        raise WrongState(_("此件已有未签发的答复稿，请继续编辑该稿。"))
+    if kind == Reply.Kind.REPLY and assignment.round > 1:
+        kind = Reply.Kind.REHANDLING
+    proposal = assignment.proposal
+    texts = draft_texts(proposal)
+    unit = assignment.unit
+    previous = assignment.replies.filter(state__in=[ReplyState.SENT, ReplyState.PUBLISHED]).first()
+    title = texts["title"]
+    if kind == Reply.Kind.FOLLOW_UP:
+        title = title.replace("的答复", "的再次答复")
+    reply = Reply.objects.create(
+        assignment=assignment,
+        proposal=proposal,
+        unit=unit,
+        round=assignment.round,
+        kind=kind,
+        title=title,
+        salutation=texts["salutation"],
+        body=texts["opening"] + "\n",
+        closing=texts["closing"],
+        contact_person=unit.contact_name,
+        contact_phone=unit.contact_phone or unit.phone,
+        contact_address=unit.address,
+        contact_postcode=unit.postcode,
+        result_label=previous.result_label if previous else "",
+        result_class=previous.result_class if previous else "",
+        disclosure=previous.disclosure if previous else Disclosure.PUBLIC,
+        last_edited_by=actor,
+    )
+    _audit(reply, "start", actor, "", reply.state, note=reply.get_kind_display())
+    return reply
+
+
+@transaction.atomic
+def edit_reply(reply: Reply | int, *, actor: User, version: int, **fields: Any) -> Reply:
+    """Save a draft. ``version`` is the one the editor read: a stale one is refused."""
+    return _edit(_lock(Reply, reply), actor=actor, version=version, fields=fields)
+
+
+def missing_opinions(reply: Reply) -> list[Assignment]:
+    """Co-handling assignments of the proposal whose opinion has not reached the lead unit."""
+    return list(
+        Assignment.objects.active()
+        .filter(proposal_id=reply.proposal_id, role=Assignment.Role.CO)
+        .exclude(state=AssignmentState.OPINION_SENT)
+        .select_related("unit")
+    )
+
+
+@transaction.atomic
+def submit_reply(reply: Reply | int, *, actor: User, override_reason: str = "") -> Reply:
+    """To the signer. Every co-handling opinion must be in, or the reason recorded."""
+    reply = _lock(Reply, reply)
+    check_state(REPLY_TRANSITIONS, "submit", reply.state, ReplyState)
+    _require_clerk(actor, reply.unit_id)
+    _check_complete(reply)
+    missing = missing_opinions(reply)
+    note = ""
+    if missing:
+        names = "、".join(str(a.unit) for a in missing)
+        if not override_reason.strip():
+            raise InvalidInput(
+                _("尚缺 %(units)s 的会办意见。如需先行提交，请填写理由。") % {"units": names},
+                field="override_reason",
+            )
+        reply.opinion_override_reason = override_reason.strip()
+        note = _("缺 %(units)s 会办意见：%(reason)s") % {
+            "units": names,
+            "reason": reply.opinion_override_reason,
+        }
+    return _move(reply, "submit", actor, note=note, fields=["opinion_override_reason"])
+
+
+@transaction.atomic
+def return_reply(reply: Reply | int, *, actor: User, comment: str) -> Reply:
+    """The signer sends the draft back with a comment."""
+    reply = _lock(Reply, reply)
+    check_state(REPLY_TRANSITIONS, "return", reply.state, ReplyState)
+    _require_signer(actor, reply.unit_id)
+    reply.return_comment = pwf.required_text(comment, _("退回意见"), "comment")
+    return _move(reply, "return", actor, note=reply.return_comment, fields=["return_comment"])
+
+
+@transaction.atomic
+def sign_reply(reply: Reply | int, *, actor: User) -> Reply:
+    """签发: the 文号 and 成文日期 are set, the text frozen; the PDF follows on commit."""
+    reply = _lock(Reply, reply)
+    _sign(reply, actor=actor)
+    return reply
+
+
+@transaction.atomic
+def send_reply(reply: Reply | int, *, actor: User) -> Reply:
+    """The signed reply goes to the proposers; the assignment (and maybe proposal) is replied."""
+    reply = _lock(Reply, reply)
+    check_state(REPLY_TRANSITIONS, "send", reply.state, ReplyState)
+    _require_clerk(actor, reply.unit_id)
+    reply.sent_at = _now()
+    _move(reply, "send", actor, fields=["sent_at"])
+    if reply.supersedes_id is None and reply.kind != Reply.Kind.FOLLOW_UP:
+        pwf.mark_assignment_replied(reply.assignment_id, actor=actor, on=_today())
+    return reply
+
+
+@transaction.atomic
+def publish_reply(reply: Reply | int, *, actor: User) -> Reply:
+    """主动公开: only public replies, only once sent; 公开日期 is today."""
+    reply = _lock(Reply, reply)
+    check_state(REPLY_TRANSITIONS, "publish", reply.state, ReplyState)
+    if not (actor.is_committee or reply.unit_id in actor.unit_ids()):
+        raise NotAllowed(_("只有承办单位或提案委员会可以公开答复。"))
+    if reply.disclosure != Disclosure.PUBLIC:
+        raise WrongState(
+            _("公开属性为“%(d)s”的答复不能主动公开。") % {"d": reply.get_disclosure_display()}
+        )
+    reply.published_on = _today()
+    return _move(reply, "publish", actor, fields=["published_on"])
+
+
+@transaction.atomic
+def record_feedback(
+    reply: Reply | int,
+    *,
+    actor: User,
+    proposer: Proposer | int,
+    rating: str,
+    on_work: str = "",
+    on_result: str = "",
+    comment: str = "",
+    channel: str = Feedback.Channel.ONLINE,
+) -> Feedback:
+    """A proposer's answer, once per reply. 不满意 reopens the assignment for re-handling."""
+    reply = _lock(Reply, reply)
+    if reply.state not in {ReplyState.SENT, ReplyState.PUBLISHED}:
+        raise WrongState(_("答复送达后才能反馈意见。"))
+    proposer_id = proposer.pk if isinstance(proposer, Proposer) else proposer
+    proposal = reply.proposal
+    proposers = {p.pk: p for p in proposal.proposers()}
+    for merged in proposal.merged_proposals.all():
+        proposers.update({p.pk: p for p in merged.proposers()})
+    if proposer_id not in proposers:
+        raise InvalidInput(_("只有本件提案的提案者可以反馈。"), field="proposer")
+    own = proposers[proposer_id].user_id == actor.pk
+    if not (own or actor.is_committee or reply.unit_id in actor.unit_ids()):
+        raise NotAllowed(_("您不能代替该提案者反馈意见。"))
+    if channel not in Feedback.Channel.values:
+        raise InvalidInput(_("反馈方式无效。"), field="channel")
+    for name, value in (("rating", rating), ("on_work", on_work), ("on_result", on_result)):
+        if (value or name == "rating") and value not in Feedback.Rating.values:
+            raise InvalidInput(_("请选择满意、基本满意或不满意。"), field=name)
+    if Feedback.objects.filter(reply=reply, proposer_id=proposer_id).exists():
+        raise WrongState(_("已收到该提案者对此答复的意见，每份答复只能反馈一次。"))
+    fb = Feedback.objects.create(
+        reply=reply,
+        proposal=proposal,
+        proposer_id=proposer_id,
+        rating=rating,
+        on_work=on_work,
+        on_result=on_result,
+        comment=comment.strip(),
+        channel=channel,
+        received_at=_now(),
+        recorded_by=actor,
+    )
+    pwf.record_transition(
+        fb,
+        actor=actor,
+        verb="feedback",
+        to_state=rating,
+        note=f"{proposers[proposer_id]} {fb.get_rating_display()}",
+        proposal=proposal,
+    )
+    if rating == Feedback.Rating.NOT_SATISFIED:
+        assignment = Assignment.objects.get(pk=reply.assignment_id)
+        if assignment.state == AssignmentState.REPLIED:
+            pwf.reopen_assignment(
+                assignment,
+                actor=actor,
+                reason=_("%(p)s 对答复不满意") % {"p": proposers[proposer_id]},
+                on=_today(),
+            )
+    return fb
+
+
+@transaction.atomic
+def supersede_reply(reply: Reply | int, *, actor: User, reason: str) -> Reply:
+    """A correction: a new draft copying the signed reply, which stays as it was."""
+    old = _lock(Reply, reply)
+    if old.state not in {ReplyState.SIGNED, ReplyState.SENT, ReplyState.PUBLISHED}:
+        raise WrongState(_("只有已签发的答复需要更正；草稿可直接修改。"))
+    _require_clerk(actor, old.unit_id)
+    reason = pwf.required_text(reason, _("更正原因"), "reason")
+    if Reply.objects.filter(supersedes=old).exists():
+        raise WrongState(_("此答复已有更正稿。"))
+    new = Reply.objects.create(
+        assignment_id=old.assignment_id,
+        proposal_id=old.proposal_id,
+        unit_id=old.unit_id,
+        round=old.round,
+        kind=old.kind,
+        supersedes=old,
+        last_edited_by=actor,
+        result_label=old.result_label,
+        result_class=old.result_class,
+        disclosure=old.disclosure,
+        **{f: getattr(old, f) for f in EDITABLE_FIELDS},
+    )
+    _audit(new, "supersede", actor, "", new.state, note=f"{old.doc_number or old.pk}：{reason}")
+    return new
+
+
+def result_history(assignment: Assignment) -> list[Reply]:
+    """The sent replies of an assignment in order: a follow-up may upgrade the result."""
+    return list(
+        assignment.replies.filter(state__in=[ReplyState.SENT, ReplyState.PUBLISHED]).order_by(
+            "signed_at"
+        )
+    )
+
+
+# --- Co-handling opinions -------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_opinion(assignment: Assignment | int, *, actor: User) -> CoOpinion:
+    pk = assignment.pk if isinstance(assignment, Assignment) else assignment
+    assignment = (
+        Assignment.objects.select_for_update()
+        .select_related("proposal__session", "proposal__lead_proposer", "unit")
+        .get(pk=pk)
+    )
+    _require_clerk(actor, assignment.unit_id)
+    if assignment.role != Assignment.Role.CO:
+        raise WrongState(_("只有会办单位出具会办意见。"))
+    if assignment.state != AssignmentState.ACCEPTED:
+        raise WrongState(_("签收后才能起草会办意见。"))
+    if assignment.opinions.exclude(state=OpinionState.DELIVERED).exists():
+        raise WrongState(_("此件已有未送出的会办意见稿。"))
+    lead = (
+        Assignment.objects.active()
+        .filter(proposal_id=assignment.proposal_id, role=Assignment.Role.LEAD)
+        .select_related("unit")
+        .first()
+    )
+    texts = draft_texts(assignment.proposal, opinion_to=str(lead.unit) if lead else "主办单位")
+    unit = assignment.unit
+    opinion = CoOpinion.objects.create(
+        assignment=assignment,
+        proposal=assignment.proposal,
+        unit=unit,
+        title=texts["title"],
+        salutation=texts["salutation"],
+        body=texts["opening"] + "\n",
+        closing=texts["closing"],
+        contact_person=unit.contact_name,
+        contact_phone=unit.contact_phone or unit.phone,
+        contact_address=unit.address,
+        contact_postcode=unit.postcode,
+        last_edited_by=actor,
+    )
+    _audit(opinion, "start", actor, "", opinion.state)
+    return opinion
+
+
+@transaction.atomic
+def edit_opinion(opinion: CoOpinion | int, *, actor: User, version: int, **fields) -> CoOpinion:
+    return _edit(_lock(CoOpinion, opinion), actor=actor, version=version, fields=fields)
+
+
+@transaction.atomic
+def submit_opinion(opinion: CoOpinion | int, *, actor: User) -> CoOpinion:
+    opinion = _lock(CoOpinion, opinion)
+    check_state(OPINION_TRANSITIONS, "submit", opinion.state, OpinionState)
+    _require_clerk(actor, opinion.unit_id)
+    _check_complete(opinion)
+    return _move(opinion, "submit", actor)
+
+
+@transaction.atomic
+def return_opinion(opinion: CoOpinion | int, *, actor: User, comment: str) -> CoOpinion:
+    opinion = _lock(CoOpinion, opinion)
+    check_state(OPINION_TRANSITIONS, "return", opinion.state, OpinionState)
+    _require_signer(actor, opinion.unit_id)
+    opinion.return_comment = pwf.required_text(comment, _("退回意见"), "comment")
+    return _move(opinion, "return", actor, note=opinion.return_comment, fields=["return_comment"])
+
+
+@transaction.atomic
+def sign_opinion(opinion: CoOpinion | int, *, actor: User) -> CoOpinion:
+    opinion = _lock(CoOpinion, opinion)
+    _sign(opinion, actor=actor)
+    return opinion
+
+
+@transaction.atomic
+def deliver_opinion(opinion: CoOpinion | int, *, actor: User) -> CoOpinion:
+    """The signed opinion reaches the lead unit; the co assignment is done."""
+    opinion = _lock(CoOpinion, opinion)
+    check_state(OPINION_TRANSITIONS, "deliver", opinion.state, OpinionState)
+    _require_clerk(actor, opinion.unit_id)
+    opinion.delivered_at = _now()
+    _move(opinion, "deliver", actor, fields=["delivered_at"])
+    pwf.mark_opinion_sent(opinion.assignment_id, actor=actor, on=_today())
+    return opinion
+
+
+# --- The printed letter and its PDF ---------------------------------------------------------
+
+
+def letter_for(obj: Reply | CoOpinion, *, draft: bool | None = None) -> Letter:
+    """The Letter a reply or opinion prints (a draft preview carries the 草稿 mark)."""
+    unit = obj.unit
+    is_reply = isinstance(obj, Reply)
+    if is_reply:
+        kind = LetterKind.FOLLOW_UP if obj.kind == Reply.Kind.FOLLOW_UP else LetterKind.REPLY
+    else:
+        kind = LetterKind.CO_OPINION
+    body = parse_body(obj.body + ("\n" + obj.closing if obj.closing else ""))
+    signed = obj.signed_on is not None
+    disclosure = obj.get_disclosure_display() if is_reply else ""
+    public = is_reply and obj.disclosure == Disclosure.PUBLIC
+    return Letter(
+        kind=kind,
+        format=LetterFormat(unit.letter_format),
+        result_label=obj.result_label if is_reply else "",
+        disclosure=str(disclosure),
+        organs=(unit.organ_name,),
+        doc_number=obj.doc_number,
+        signer=(obj.signer.full_name or obj.signer.username) if obj.signer_id else "",
+        title=obj.title,
+        salutation=obj.salutation,
+        body=body,
+        signature_organ=unit.organ_name,
+        date=obj.signed_on or _today(),
+        note="此件公开发布" if public else "",
+        contact=Contact(
+            person=obj.contact_person,
+            phone=obj.contact_phone,
+            address=obj.contact_address,
+            postcode=obj.contact_postcode,
+        ),
+        cc=tuple(x for x in obj.cc.replace("，", "、").split("、") if x.strip()),
+        # 信函 carries no 印发 row (GB/T 9704 §10.2); a document prints its own organ.
+        printed_by=unit.organ_name if signed and unit.letter_format == "document" else "",
+        printed_on=obj.signed_on,
+        draft=(not signed) if draft is None else draft,
+    )
+
+
+def render_pdf(obj: Reply | CoOpinion) -> bytes:
+    from replies.pdf import render_letter_pdf
+
+    return render_letter_pdf(letter_for(obj))
+
+
+def store_signed_pdf(kind: str, pk: int) -> bool:
+    """Render a signed letter and store it with its hash; a second call does nothing.
+
+    Returns True when a file was written. Runs in the Celery PDF queue.
+    """
+    model = Reply if kind == "reply" else CoOpinion
+    with transaction.atomic():
+        obj = model.objects.select_for_update().select_related("unit", "signer").get(pk=pk)
+        if obj.signed_on is None or obj.pdf_sha256:
+            return False
+        data = render_pdf(obj)
+        digest = hashlib.sha256(data).hexdigest()
+        name = f"{kind}-{obj.pk}-{digest[:12]}.pdf"
+        obj.pdf.save(name, ContentFile(data), save=False)
+        obj.pdf_sha256 = digest
+        obj.pdf_size = len(data)
+        obj.save(update_fields=["pdf", "pdf_sha256", "pdf_size"])
+    return True
