@@ -128,6 +128,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_ROUTES = {
+    "replies.tasks.render_signed_pdf": {"queue": "pdf"},
+    "*.send_*": {"queue": "mail"},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 # --- E-mail -------------------------------------------------------------------------------
