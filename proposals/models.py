@@ -299,6 +299,44 @@ PROPOSAL_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 del S
 
+#: How each workflow verb reads in timelines and the audit list. Other apps add theirs.
+VERB_LABELS: dict[str, str] = {
+    "submit": _("提交"),
+    "return": _("退回修改"),
+    "resubmit": _("重新提交"),
+    "file": _("立案"),
+    "not_file": _("不予立案"),
+    "merge": _("并案"),
+    "assign": _("交办"),
+    "unassign": _("撤回交办"),
+    "mark_replied": _("已答复"),
+    "reopen": _("重新办理"),
+    "close": _("办结"),
+    "accept": _("签收"),
+    "request_reassignment": _("申请退回"),
+    "approve_reassignment": _("同意退回"),
+    "refuse_reassignment": _("不同意退回"),
+    "extend": _("延期"),
+    "log_contact": _("登记沟通"),
+    "mark_opinion_sent": _("会办意见已送"),
+    "set_day_override": _("调整工作日"),
+    "delete_day_override": _("删除工作日调整"),
+}
+
+
+class ProposalQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ProposalQuerySet:
+        """Proposals ``user`` may see: all for the committee and the supervision office; for a
+        unit's staff those with an active assignment to their unit; for a proposer their own
+        (led or co-signed)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self
+        assigned = Assignment.objects.active().filter(unit__memberships__user=user)
+        own = Q(lead_proposer__user=user) | Q(coproposer_links__proposer__user=user)
+        return self.filter(Q(pk__in=assigned.values("proposal_id")) | own).distinct()
+
 
 class Proposal(models.Model):
     class Category(models.TextChoices):
@@ -381,6 +419,8 @@ class Proposal(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = ProposalQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("提案")
         verbose_name_plural = _("提案")
@@ -412,9 +452,11 @@ class CoProposer(models.Model):
     """A co-signer 联名提案人 of a proposal, in signing order."""
 
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, related_name="coproposer_links"
+        Proposal, on_delete=models.CASCADE, related_name="coproposer_links", verbose_name=_("提案")
     )
-    proposer = models.ForeignKey(Proposer, on_delete=models.PROTECT, related_name="+")
+    proposer = models.ForeignKey(
+        Proposer, on_delete=models.PROTECT, related_name="+", verbose_name=_("提案者")
+    )
     position = models.PositiveSmallIntegerField(_("顺序"), default=1)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
 
@@ -449,7 +491,12 @@ class ProposalAttachment(models.Model):
     file = models.FileField(_("文件"), upload_to=attachment_path)
     name = models.CharField(_("文件名"), max_length=200)
     uploaded_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
@@ -685,8 +732,10 @@ class Transition(models.Model):
     actor = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("操作人")
     )
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.PositiveBigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("对象类型")
+    )
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
     proposal = models.ForeignKey(
         Proposal,
         on_delete=models.PROTECT,
@@ -732,7 +781,12 @@ class DayOverride(models.Model):
     is_workday = models.BooleanField(_("工作日"), help_text=_("勾选为上班，不勾选为休息。"))
     note = models.CharField(_("说明"), max_length=100, blank=True, help_text=_("例如：春节调休"))
     updated_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("修改人"),
     )
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
