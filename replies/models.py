@@ -10,7 +10,20 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import Assignment, Proposal, Proposer, Unit, User
+from proposals.models import VERB_LABELS, Assignment, Proposal, Proposer, Unit, User
+
+VERB_LABELS.update(
+    {
+        "start": _("起草"),
+        "edit": _("修改草稿"),
+        "sign": _("签发"),
+        "send": _("送达"),
+        "publish": _("公开"),
+        "deliver": _("送主办单位"),
+        "feedback": _("征询意见反馈"),
+        "supersede": _("更正"),
+    }
+)
 
 # --- Result categories (domain.md, 办理结果) --------------------------------------------------
 
