@@ -22,6 +22,7 @@ VERB_LABELS.update(
         "deliver": _("送主办单位"),
         "feedback": _("征询意见反馈"),
         "supersede": _("更正"),
+        "import": _("导入历史答复"),
     }
 )
 
@@ -103,6 +104,9 @@ class LetterFields(models.Model):
         related_name="+",
         editable=False,
         verbose_name=_("签发人"),
+    )
+    signer_name = models.CharField(
+        _("签发人姓名"), max_length=50, blank=True, editable=False, help_text=_("按签发时印出")
     )
     docno_prefix = models.CharField(_("文号前缀"), max_length=20, blank=True, editable=False)
     docno_year = models.PositiveSmallIntegerField(_("文号年份"), null=True, editable=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -228,6 +229,7 @@ def _sign(obj: Reply | CoOpinion, *, actor: User) -> None:
     on = timezone.localdate(now)
     _allocate_doc_number(obj, on)
     obj.signer = actor
+    obj.signer_name = actor.full_name or actor.username
     obj.signed_on = on
     obj.signed_at = now
     _move(
@@ -235,7 +237,15 @@ def _sign(obj: Reply | CoOpinion, *, actor: User) -> None:
         "sign",
         actor,
         note=obj.doc_number,
-        fields=["signer", "signed_on", "signed_at", "docno_prefix", "docno_year", "docno_number"],
+        fields=[
+            "signer",
+            "signer_name",
+            "signed_on",
+            "signed_at",
+            "docno_prefix",
+            "docno_year",
+            "docno_number",
+        ],
     )
     from replies import tasks  # the task module imports this one
 
@@ -485,6 +495,111 @@ def supersede_reply(reply: Reply | int, *, actor: User, reason: str) -> Reply:
     return new
 
 
+_DOC_NUMBER = re.compile(r"^(?P<prefix>.+?)〔(?P<year>\d{4})〕(?P<number>\d+)号$")
+
+
+@transaction.atomic
+def import_published_reply(
+    assignment: Assignment | int,
+    *,
+    actor: User,
+    letter: Letter,
+    signed_on: datetime.date | None = None,
+    disclosure: str | None = None,
+    published_on: datetime.date | None = None,
+) -> Reply:
+    """Bring a reply that was signed and sent before the system existed into it.
+
+    The committee's import of years of published letters (read by ``replies.legacy``): the
+    reply keeps its printed 文号, date and signer, is recorded as sent (and published when
+    public), and the unit's 文号 counter moves past its number so new ones never collide.
+    """
+    pwf.require_committee(actor)
+    pk = assignment.pk if isinstance(assignment, Assignment) else assignment
+    assignment = Assignment.objects.select_for_update().select_related("unit").get(pk=pk)
+    if assignment.role == Assignment.Role.CO:
+        raise WrongState(_("会办单位不直接答复提案者。"))
+    unit = assignment.unit
+    on = signed_on or letter.date
+    if on is None:
+        raise InvalidInput(_("原件没有成文日期，请补充。"), field="signed_on")
+    label = letter.result_label.strip()
+    if not result_class_for(label):
+        raise InvalidInput(
+            _("办理结果“%(label)s”不在本区的选项中。") % {"label": label}, field="result_label"
+        )
+    if disclosure is None:
+        disclosure = (
+            Disclosure.PUBLIC
+            if (letter.note or "主动公开" in letter.disclosure)
+            else Disclosure.ON_REQUEST
+        )
+    numbers: dict[str, Any] = {}
+    if letter.doc_number:
+        match = _DOC_NUMBER.match(letter.doc_number)
+        if match is None:
+            raise InvalidInput(_("文号格式无法识别：%(n)s") % {"n": letter.doc_number})
+        if match["prefix"] != unit.docno_prefix:
+            raise InvalidInput(
+                _("文号前缀“%(p)s”与承办单位的“%(u)s”不一致。")
+                % {"p": match["prefix"], "u": unit.docno_prefix or "（无）"}
+            )
+        year, number = int(match["year"]), int(match["number"])
+        DocNumberCounter.objects.get_or_create(unit=unit, year=year)
+        counter = DocNumberCounter.objects.select_for_update().get(unit=unit, year=year)
+        if counter.last_number < number:
+            counter.last_number = number
+            counter.save(update_fields=["last_number"])
+        numbers = {"docno_prefix": match["prefix"], "docno_year": year, "docno_number": number}
+    signer = (
+        User.objects.filter(
+            memberships__unit=unit,
+            memberships__role=Membership.Role.SIGNER,
+            full_name=letter.signer,
+        ).first()
+        if letter.signer
+        else None
+    )
+    at = timezone.make_aware(datetime.datetime.combine(on, datetime.time(9, 0)))
+    public = disclosure == Disclosure.PUBLIC
+    state = ReplyState.PUBLISHED if public and published_on else ReplyState.SENT
+    reply = Reply.objects.create(
+        assignment=assignment,
+        proposal_id=assignment.proposal_id,
+        unit=unit,
+        round=assignment.round,
+        kind=Reply.Kind.FOLLOW_UP if letter.kind == LetterKind.FOLLOW_UP else Reply.Kind.REPLY,
+        title=letter.title,
+        salutation=letter.salutation,
+        body="\n".join(b.text for b in letter.body),
+        contact_person=letter.contact.person,
+        contact_phone=letter.contact.phone,
+        contact_address=letter.contact.address,
+        contact_postcode=letter.contact.postcode,
+        cc="、".join(letter.cc),
+        result_label=label,
+        result_class=result_class_for(label),
+        disclosure=disclosure,
+        signer=signer,
+        signer_name=letter.signer,
+        signed_on=on,
+        signed_at=at,
+        sent_at=at,
+        published_on=published_on if state == ReplyState.PUBLISHED else None,
+        state=state,
+        last_edited_by=actor,
+        **numbers,
+    )
+    _audit(reply, "import", actor, "", reply.state, note=reply.doc_number or reply.title)
+    if assignment.state == AssignmentState.ACCEPTED:
+        pwf.mark_assignment_replied(assignment, actor=actor, on=on)
+    pk = reply.pk
+    from replies import tasks
+
+    transaction.on_commit(lambda: tasks.render_signed_pdf.delay("reply", pk))
+    return reply
+
+
 def result_history(assignment: Assignment) -> list[Reply]:
     """The sent replies of an assignment in order: a follow-up may upgrade the result."""
     return list(
@@ -602,7 +717,7 @@ def letter_for(obj: Reply | CoOpinion, *, draft: bool | None = None) -> Letter:
         disclosure=str(disclosure),
         organs=(unit.organ_name,),
         doc_number=obj.doc_number,
-        signer=(obj.signer.full_name or obj.signer.username) if obj.signer_id else "",
+        signer=obj.signer_name,
         title=obj.title,
         salutation=obj.salutation,
         body=body,

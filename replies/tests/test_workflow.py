@@ -426,3 +426,60 @@ def test_the_letter_of_a_reply_carries_what_is_printed(seed000):
     assert [b.level for b in letter.body][:2] == [0, 1]
     preview = rwf.letter_for(rwf.start_opinion(s["cos"][0], actor=s["co_clerks"][0]))
     assert preview.draft and preview.doc_number == ""
+
+
+SEEDS = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+@pytest.fixture
+def putuo(committee):
+    unit = f.UnitFactory(
+        name="普陀区发展和改革委员会",
+        short_name="普陀区发改委",
+        organ_name="上海市普陀区发展和改革委员会",
+        docno_prefix="普发改委",
+    )
+    session = f.SessionFactory(
+        district="普陀", term=15, meeting=2, number_template="第{term}{meeting}{serial:03d}号"
+    )
+    session.last_serial = 44
+    session.save()
+    proposal = f.ProposalFactory(session=session, lead_proposer=f.ProposerFactory(name="张文浩"))
+    pwf.file_proposal(proposal, actor=committee)
+    (lead,) = pwf.assign_proposal(
+        proposal, actor=committee, units=[(unit, "lead")], assigned_on=D(2023, 2, 10)
+    )
+    pwf.accept_assignment(lead, actor=committee)
+    return lead
+
+
+def test_a_published_letter_is_imported_with_its_number_and_date(committee, putuo):
+    from replies.legacy import read_letter
+
+    letter, _warnings = read_letter(next(SEEDS.glob("001_*.txt")).read_text())
+    reply = rwf.import_published_reply(
+        putuo, actor=committee, letter=letter, published_on=D(2023, 5, 20)
+    )
+    assert reply.doc_number == "普发改委〔2023〕14号"
+    assert (reply.signed_on, reply.state, reply.result_class) == (D(2023, 5, 8), "published", "A")
+    assert Reply.objects.published().get() == reply
+    putuo.refresh_from_db()
+    assert putuo.state == "replied"
+    assert DocNumberCounter.objects.get(unit=putuo.unit, year=2023).last_number == 14
+    assert audit_verbs(reply) == ["import"]
+    printed = rwf.letter_for(reply)
+    assert printed.doc_number == "普发改委〔2023〕14号" and not printed.draft
+    assert [b.text for b in printed.body] == [b.text for b in letter.body]
+
+
+def test_an_import_whose_number_belongs_to_another_unit_is_refused(committee, putuo, clerk_a):
+    from replies.legacy import read_letter
+
+    letter, _ = read_letter(next(SEEDS.glob("002_*.txt")).read_text())  # 长发改〔2024〕19号
+    assert_refused(lambda: rwf.import_published_reply(putuo, actor=committee, letter=letter), putuo)
+    letter, _ = read_letter(next(SEEDS.glob("001_*.txt")).read_text())
+    assert_refused(
+        lambda: rwf.import_published_reply(putuo, actor=clerk_a, letter=letter),
+        putuo,
+        error=pwf.NotAllowed,
+    )
