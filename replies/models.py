@@ -66,7 +66,9 @@ class Disclosure(models.TextChoices):
 class DocNumberCounter(models.Model):
     """The last 文号 a unit used in a year; locked while the next one is taken."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("承办单位")
+    )
     year = models.PositiveSmallIntegerField(_("年份"))
     last_number = models.PositiveIntegerField(_("已用最大号"), default=0)
 
@@ -150,6 +152,9 @@ REPLY_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "sign": (frozenset({R.PENDING_SIGNATURE}), R.SIGNED),
     "send": (frozenset({R.SIGNED}), R.SENT),
     "publish": (frozenset({R.SENT}), R.PUBLISHED),
+    # Verbs that act on a reply without moving it:
+    "supersede": (frozenset({R.SIGNED, R.SENT, R.PUBLISHED}), ""),
+    "feedback": (frozenset({R.SENT, R.PUBLISHED}), ""),
 }
 del R
 
@@ -193,7 +198,9 @@ class Reply(LetterFields):
     proposal = models.ForeignKey(
         Proposal, on_delete=models.PROTECT, related_name="replies", editable=False
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", editable=False)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("承办单位")
+    )
     round = models.PositiveSmallIntegerField(_("办理轮次"), default=1, editable=False)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.REPLY)
     result_label = models.CharField(
@@ -294,7 +301,9 @@ class CoOpinion(LetterFields):
     proposal = models.ForeignKey(
         Proposal, on_delete=models.PROTECT, related_name="opinions", editable=False
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", editable=False)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("承办单位")
+    )
     state = models.CharField(
         _("状态"),
         max_length=20,
@@ -321,6 +330,17 @@ class CoOpinion(LetterFields):
 
     def __str__(self) -> str:
         return self.doc_number or self.title
+
+
+class FeedbackQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> FeedbackQuerySet:
+        """Committee and supervision see all; a unit the feedback on its replies; a proposer
+        their own."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self
+        return self.filter(Q(reply__unit_id__in=user.unit_ids()) | Q(proposer__user=user))
 
 
 class Feedback(models.Model):
@@ -356,6 +376,8 @@ class Feedback(models.Model):
     recorded_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("录入人")
     )
+
+    objects = FeedbackQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("征询意见")

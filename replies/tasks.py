@@ -2,8 +2,17 @@
 
 from celery import shared_task
 
+from replies.pdf import RENDER_TIME_LIMIT
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, max_retries=5)
+
+# Idempotent (a stored PDF is never rendered again), so a lost worker may hand it back.
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=5,
+    soft_time_limit=RENDER_TIME_LIMIT,
+    time_limit=RENDER_TIME_LIMIT + 30,
+)
 def render_signed_pdf(kind: str, pk: int) -> bool:
     from replies.workflow import store_signed_pdf
 

@@ -323,6 +323,18 @@ def edit_reply(reply: Reply | int, *, actor: User, version: int, **fields: Any) 
     return _edit(_lock(Reply, reply), actor=actor, version=version, fields=fields)
 
 
+def reply_proposers(reply: Reply) -> list[Proposer]:
+    """Everyone a reply answers: its proposal's proposers and those of proposals merged in."""
+    proposal = reply.proposal
+    proposers = list(proposal.proposers())
+    for merged in proposal.merged_proposals.all():
+        proposers += merged.proposers()
+    unique: dict[int, Proposer] = {}
+    for p in proposers:
+        unique.setdefault(p.pk, p)
+    return list(unique.values())
+
+
 def missing_opinions(reply: Reply) -> list[Assignment]:
     """Co-handling assignments of the proposal whose opinion has not reached the lead unit."""
     return list(
@@ -417,13 +429,11 @@ def record_feedback(
 ) -> Feedback:
     """A proposer's answer, once per reply. 不满意 reopens the assignment for re-handling."""
     reply = _lock(Reply, reply)
-    if reply.state not in {ReplyState.SENT, ReplyState.PUBLISHED}:
+    if reply.state not in REPLY_TRANSITIONS["feedback"][0]:
         raise WrongState(_("答复送达后才能反馈意见。"))
     proposer_id = proposer.pk if isinstance(proposer, Proposer) else proposer
     proposal = reply.proposal
-    proposers = {p.pk: p for p in proposal.proposers()}
-    for merged in proposal.merged_proposals.all():
-        proposers.update({p.pk: p for p in merged.proposers()})
+    proposers = {p.pk: p for p in reply_proposers(reply)}
     if proposer_id not in proposers:
         raise InvalidInput(_("只有本件提案的提案者可以反馈。"), field="proposer")
     own = proposers[proposer_id].user_id == actor.pk
@@ -472,8 +482,9 @@ def record_feedback(
 def supersede_reply(reply: Reply | int, *, actor: User, reason: str) -> Reply:
     """A correction: a new draft copying the signed reply, which stays as it was."""
     old = _lock(Reply, reply)
-    if old.state not in {ReplyState.SIGNED, ReplyState.SENT, ReplyState.PUBLISHED}:
+    if old.state in {ReplyState.DRAFT, ReplyState.PENDING_SIGNATURE}:
         raise WrongState(_("只有已签发的答复需要更正；草稿可直接修改。"))
+    check_state(REPLY_TRANSITIONS, "supersede", old.state, ReplyState)
     _require_clerk(actor, old.unit_id)
     reason = pwf.required_text(reason, _("更正原因"), "reason")
     if Reply.objects.filter(supersedes=old).exists():
@@ -751,7 +762,7 @@ def store_signed_pdf(kind: str, pk: int) -> bool:
     """
     model = Reply if kind == "reply" else CoOpinion
     with transaction.atomic():
-        obj = model.objects.select_for_update().select_related("unit", "signer").get(pk=pk)
+        obj = model.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pk)
         if obj.signed_on is None or obj.pdf_sha256:
             return False
         data = render_pdf(obj)

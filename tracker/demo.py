@@ -50,6 +50,7 @@ from proposals.models import (
     User,
 )
 from proposals.workdays import WorkCalendar
+from tracker import demo_replies
 
 #: The demo's "today": the synthetic session's dates are counted back from it.
 DEMO_TODAY = datetime.date(2026, 11, 22)
@@ -326,6 +327,10 @@ DEMO_USERS: tuple[UserSpec, ...] = (
     _staff("swc_clerk", "Demo-2026-zhu", "钱雪梅", "swc"),
     _staff("kw_clerk", "Demo-2026-mei", "蒋文涛", "kw"),
     _staff("gzj_clerk", "Demo-2026-lan", "沈佳怡", "gzj"),
+    # fictitious signers of seed 000's co-handling units, who sign their 会办意见
+    _staff("swc_signer", "Demo-2026-ling", "陶建国", "swc", Membership.Role.SIGNER),
+    _staff("kw_signer", "Demo-2026-yan", "吴志明", "kw", Membership.Role.SIGNER),
+    _staff("gzj_signer", "Demo-2026-jing", "孙海燕", "gzj", Membership.Role.SIGNER),
     _staff("rcj_clerk", "Demo-2026-ju", "韩志强", "rcj"),
     _staff("sfj_clerk", "Demo-2026-hong", "冯丽华", "sfj"),
     _staff("czj_clerk", "Demo-2026-bo", "曹俊", "czj"),
@@ -896,6 +901,10 @@ class _Loader:
         self.link_proposer_users()
         self.load_seed_proposals()
         self.load_synthetic_proposals()
+        demo_replies.load_seed_replies(committee=self.committee, count=self._count)
+        demo_replies.load_synthetic_replies(
+            session=self.sessions[CURRENT_SESSION], committee=self.committee, count=self._count
+        )
         return self.report
 
     def _count(self, what: str, created: bool) -> None:

@@ -18,13 +18,10 @@ from proposals.models import (
     ProposalStatus,
     Session,
 )
+from replies.models import CoOpinion, Feedback, Reply, ReplyState
 from tracker.demo import DEMO_TODAY, DEMO_USERS, SEED_PROPOSALS, UNITS
 
 pytestmark = pytest.mark.django_db
-
-# Replies arrive with the reply workflow; until then no demo proposal or assignment is replied.
-REPLY_STATUSES = {ProposalStatus.REPLIED, ProposalStatus.CLOSED}
-REPLY_STATES = {AssignmentState.REPLIED, AssignmentState.OPINION_SENT}
 
 
 @pytest.fixture(autouse=True)
@@ -79,8 +76,9 @@ def test_seed_proposals_keep_their_real_numbers():
     }
     for (district, term, meeting), number in expected.items():
         proposal = Proposal.objects.get(session=session(district, term, meeting), number=number)
-        assert proposal.status == ProposalStatus.ASSIGNED
-        assert not proposal.assignments.exclude(state=AssignmentState.ACCEPTED).exists()
+        assert proposal.status == ProposalStatus.REPLIED
+        lead = proposal.assignments.get(role=Assignment.Role.LEAD)
+        assert lead.state == AssignmentState.REPLIED
     assert {s.number for s in SEED_PROPOSALS} == set(expected.values())
 
     # The sessions' counters stay at the highest serial in use, so the next filing follows it.
@@ -109,9 +107,15 @@ def test_proposal_061_is_led_by_the_investment_office_with_four_co_units():
 def test_every_status_and_state_appears():
     load()
     statuses = set(Proposal.objects.values_list("status", flat=True))
-    assert statuses >= set(ProposalStatus.values) - REPLY_STATUSES
+    assert statuses >= set(ProposalStatus.values)
     states = set(Assignment.objects.values_list("state", flat=True))
-    assert states >= set(AssignmentState.values) - REPLY_STATES
+    assert states >= set(AssignmentState.values)
+    assert set(Reply.objects.values_list("state", flat=True)) >= set(ReplyState.values)
+    assert set(CoOpinion.objects.values_list("state", flat=True)) >= {"draft", "delivered"}
+    assert set(Feedback.objects.values_list("rating", flat=True)) >= {
+        "satisfied",
+        "not_satisfied",
+    }
 
     dispositions = set(
         Proposal.objects.filter(status=ProposalStatus.NOT_FILED).values_list(
@@ -147,3 +151,40 @@ def test_every_demo_user_can_log_in(client):
     for spec in DEMO_USERS:
         assert client.login(username=spec.username, password=spec.password), spec.username
         client.logout()
+
+
+SEED_NUMBERS = {
+    "001": ("普发改委〔2023〕14号", datetime.date(2023, 5, 8), "", "采纳解决"),
+    "002": ("长发改〔2024〕19号", datetime.date(2024, 4, 25), "叶鹏举", "解决或采纳"),
+    "003": ("普发改委〔2021〕11号", datetime.date(2021, 4, 30), "", "采纳解决"),
+    "000": ("", datetime.date(2023, 6, 9), "游雁", "采纳"),
+}
+
+
+def test_the_seed_letters_become_signed_published_replies_whose_pdf_holds_their_text():
+    from replies.legacy import read_published, text_from_pdf
+    from replies.workflow import store_signed_pdf
+    from tracker.demo_replies import SEED_REPLIES, SEEDS_DIR
+
+    load()
+    for spec in SEED_REPLIES:
+        key = spec.source[:3]
+        doc_number, signed_on, signer, label = SEED_NUMBERS[key]
+        proposal = Proposal.objects.get(session__district=spec.district, number=spec.number)
+        reply = Reply.objects.get(proposal=proposal)
+        assert (reply.doc_number, reply.signed_on, reply.signer_name, reply.result_label) == (
+            doc_number,
+            signed_on,
+            signer,
+            label,
+        )
+        assert reply.state in {"published", "sent"}
+        # On commit a Celery task renders it; tests run inside a transaction, so call it here.
+        assert store_signed_pdf("reply", reply.pk)
+        reply.refresh_from_db()
+        with reply.pdf.open("rb") as fh:
+            flat = "".join(text_from_pdf(fh.read()).split())
+        seed = read_published((SEEDS_DIR / spec.source).read_text(encoding="utf-8")).letter
+        for block in seed.body:
+            assert "".join(block.text.split()) in flat, (key, block.text[:30])
+        assert len(reply.pdf_sha256) == 64 and reply.pdf_size > 10_000

@@ -1,0 +1,1036 @@
+"""The replies admin: drafts edited through the workflow, verbs as buttons and actions, letters
+as PDFs.
+
+- What a user sees is ``Reply.objects.visible_to`` / ``CoOpinion.objects.visible_to``: another
+  unit's draft "does not exist" here, and its PDF URLs answer 404.
+- A letter is editable only while it is a draft, and only by the members of its unit; the
+  committee, the supervision office and a lead unit reading an opinion see it read-only. A save
+  calls ``edit_reply``/``edit_opinion`` with the version the form was loaded with, so a save
+  over someone else's newer version is refused, and the page comes back with the typed text.
+- The verbs reuse ``proposals.admin.VerbAdmin``. Who may run one is its ``who``: the unit's
+  members, the unit's signers, or the unit and the committee; the workflow has the last word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from proposals.admin import (
+    UNIT,
+    OfficeAdmin,
+    ReadOnlyInline,
+    Verb,
+    VerbAdmin,
+    _is_committee,
+    _sees_everything,
+    _transitions_table,
+    _unit_ids,
+    _verb_action,
+    _when,
+)
+from proposals.models import Assignment, AssignmentState, Membership, Transition
+from proposals.workflow import WorkflowError, check_state
+from replies import workflow
+from replies.forms import (
+    ConfirmSignForm,
+    FeedbackEntryForm,
+    OpinionForm,
+    ReplyForm,
+    ReturnLetterForm,
+    StartLetterForm,
+    SubmitReplyForm,
+    SupersedeReplyForm,
+    feedback_proposers,
+)
+from replies.models import (
+    OPINION_TRANSITIONS,
+    REPLY_TRANSITIONS,
+    CoOpinion,
+    Disclosure,
+    DocNumberCounter,
+    Feedback,
+    OpinionState,
+    Reply,
+    ReplyState,
+)
+
+#: Who may run a verb, beside ``proposals.admin.UNIT`` (the unit's members). Each names the
+#: ``has_<who>_permission`` method that decides whether the changelist offers the action.
+SIGNER = "signer_verb"
+UNIT_OR_COMMITTEE = "unit_or_committee"
+
+#: The reply verbs' states. ``supersede`` and ``record_feedback`` check theirs in the workflow
+#: rather than in ``REPLY_TRANSITIONS``; they are written out here for the buttons.
+_SIGNED = frozenset({ReplyState.SIGNED, ReplyState.SENT, ReplyState.PUBLISHED})
+REPLY_VERB_STATES = REPLY_TRANSITIONS
+
+#: A 文号 typed into the search box: 长发改〔2024〕19号, also with 【】, [] or () brackets.
+DOC_NUMBER_SEARCH = re.compile(
+    r"^\s*(?P<prefix>[^〔【\[(（]*?)\s*[〔【\[(（]\s*(?P<year>\d{4})\s*[〕】\])）]\s*(?P<number>\d+)\s*号?\s*$"
+)
+
+
+def _signer_unit_ids(request: HttpRequest) -> set[int]:
+    """The units the signed-in user signs for, read once per request."""
+    if not hasattr(request, "_replies_signer_unit_ids"):
+        user = request.user
+        ok = user.is_authenticated and user.is_active
+        role = Membership.Role.SIGNER
+        request._replies_signer_unit_ids = user.unit_ids(role=role) if ok else set()
+    return request._replies_signer_unit_ids
+
+
+def _content_disposition(kind: str, filename: str, fallback: str) -> str:
+    """RFC 6266 with an ASCII fallback and the real name in RFC 5987 ``filename*``."""
+    filename = re.sub(r'[\\/:*?"<>|\r\n]+', "_", filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class _EditRefused(Exception):
+    """The workflow refused a save; carries its error to the second rendering of the page."""
+
+    def __init__(self, error: WorkflowError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _table(headers: Sequence[str], rows: list[tuple[Any, ...]], empty: str) -> SafeString:
+    if not rows:
+        return format_html("<p>{}</p>", empty)
+    cells = "".join("<td>{}</td>" for _h in headers)
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", "<th>{}</th>", ((h,) for h in headers)),
+        format_html_join("", f"<tr>{cells}</tr>", rows),
+    )
+
+
+class LetterAdmin(VerbAdmin):
+    """What the reply and the opinion admins share."""
+
+    form: type[ReplyForm] | type[OpinionForm]
+    edit_fields: Sequence[str] = ()
+    edit_letter: Callable[..., Any]
+    start_label = ""
+
+    state_field = "state"
+    change_form_template = "admin/replies/change_form.html"
+    change_list_template = "admin/replies/change_list.html"
+    start_template = "admin/replies/start_letter.html"
+    save_on_top = True
+    list_select_related = ("unit", "proposal")
+    list_display_links = ("doc_number_display", "title")
+    search_fields = ("title", "proposal__number", "docno_prefix")
+    list_per_page = 50
+
+    # --- Who sees and changes what ---
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _sees_everything(request) or bool(_unit_ids(request))
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False  # a draft starts from its assignment: see ``start_view``
+
+    def has_change_permission(self, request, obj=None):
+        """Drafts, for their unit's members.
+
+        A save that arrives after the letter left the draft state (a colleague submitted it
+        meanwhile) is let through to the workflow, which refuses it: the page then comes back
+        with the refusal and what was typed, where a 403 would have lost the text.
+        """
+        units = _unit_ids(request)
+        if obj is None:
+            return bool(units)
+        editable = obj.state == self.model.State.DRAFT or request.method == "POST"
+        return editable and obj.unit_id in units
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_unit_verb_permission(self, request):
+        return bool(_unit_ids(request))
+
+    def has_signer_verb_permission(self, request):
+        return bool(_signer_unit_ids(request))
+
+    def has_unit_or_committee_permission(self, request):
+        return _is_committee(request) or bool(_unit_ids(request))
+
+    def verb_allowed(self, request, verb, obj):
+        if verb.who == SIGNER:
+            return obj.unit_id in _signer_unit_ids(request)
+        if verb.who == UNIT:
+            return obj.unit_id in _unit_ids(request)
+        if verb.who == UNIT_OR_COMMITTEE:
+            return _is_committee(request) or obj.unit_id in _unit_ids(request)
+        return _is_committee(request)
+
+    # --- Lists and search ---
+
+    def get_search_results(self, request, queryset, search_term):
+        """A 文号 is stored in three fields; a term shaped like one is looked up in them."""
+        match = DOC_NUMBER_SEARCH.match(search_term)
+        if match is None:
+            return super().get_search_results(request, queryset, search_term)
+        found = queryset.filter(docno_year=int(match["year"]), docno_number=int(match["number"]))
+        if match["prefix"]:
+            found = found.filter(docno_prefix=match["prefix"])
+        return found, False
+
+    def changelist_view(self, request, extra_context=None):
+        info = self.opts.app_label, self.opts.model_name
+        context = {
+            "start_choices": self.start_choices(request),
+            "start_url": reverse("admin:{}_{}_start".format(*info)),
+            "start_label": self.start_label,
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    @admin.display(description=_("文号"), ordering="docno_number")
+    def doc_number_display(self, obj) -> str:
+        return obj.doc_number or "-"
+
+    @admin.display(description=_("提案号"), ordering="proposal__number")
+    def proposal_number(self, obj) -> str:
+        return obj.proposal.number or "-"
+
+    @admin.display(description=_("承办单位"), ordering="unit__name")
+    def unit_display(self, obj) -> str:
+        return str(obj.unit)
+
+    # --- The change page ---
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        attrs = {"refusal": getattr(request, "_letter_refusal", None)}
+        if obj is not None:
+            attrs["latest_url"] = self._url("change", obj)
+        return type(form.__name__, (form,), attrs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _EditRefused as refused:
+            # The admin shows a form again only when it is invalid: render the same POST once
+            # more, with the refusal as the form's error, so that nothing typed is lost.
+            request._letter_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        fields = {name: value for name, value in fields.items() if name in self.edit_fields}
+        try:
+            if fields:
+                version = form.cleaned_data["loaded_version"]
+                self.edit_letter(obj.pk, actor=request.user, version=version, **fields)
+            else:
+                # Nothing to save, so no new version; but a letter past its draft is refused
+                # as the workflow would, not reported as saved.
+                check_state(self.transitions, "edit", obj.state, self.model.State)
+        except WorkflowError as exc:
+            raise _EditRefused(exc) from exc
+
+    def text_fieldsets(self, request, obj, editable: bool) -> list[tuple[Any, dict]]:
+        text = ("title", "salutation", "body", "closing")
+        return [(_("正文"), {"fields": (*text, "loaded_version") if editable else text})]
+
+    def get_fieldsets(self, request, obj=None):
+        editable = self.has_change_permission(request, obj)
+        contact = ("contact_person", "contact_phone", "contact_address", "contact_postcode")
+        return [
+            (None, {"fields": (("proposal_link", "unit_display", "kind_display"),)}),
+            *self.text_fieldsets(request, obj, editable),
+            (_("联系方式"), {"fields": contact}),
+            (_("版记"), {"fields": ("cc",)}),
+            *self.signing_fieldsets(obj),
+            (_("办理经过"), {"fields": ("timeline",), "classes": ("collapse",)}),
+        ]
+
+    #: What every signed letter shows under 签发.
+    signed_fields: tuple[str, ...] = (
+        "doc_number_display",
+        "signer_display",
+        "signed_on",
+        "pdf_status",
+    )
+
+    def filled_fields(self, obj) -> list[str]:
+        """The other 签发 fields, shown only when they say something."""
+        return ["return_comment"] if obj.return_comment and obj.signed_on is None else []
+
+    def signing_fieldsets(self, obj) -> list[tuple[Any, dict]]:
+        if obj is None:
+            return []
+        fields = [*(self.signed_fields if obj.signed_on else ()), *self.filled_fields(obj)]
+        return [(_("签发"), {"fields": fields})] if fields else []
+
+    def get_readonly_fields(self, request, obj=None):
+        return (
+            "proposal_link",
+            "unit_display",
+            "kind_display",
+            "doc_number_display",
+            "signer_display",
+            "signed_on",
+            "pdf_status",
+            "return_comment",
+            "timeline",
+            *self.extra_readonly_fields,
+        )
+
+    extra_readonly_fields: tuple[str, ...] = ()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self.letter_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def letter_context(self, request, obj) -> dict[str, Any]:
+        notes = []
+        if obj.state == self.model.State.DRAFT and obj.return_comment:
+            notes.append(_("签发人退回意见：%(c)s") % {"c": obj.return_comment})
+        if obj.signed_on is not None and not obj.pdf:
+            notes.append(_("签发件正在生成，生成后可在本页下载。"))
+        return {
+            "preview_url": self._url("preview", obj) if obj.signed_on is None else "",
+            "download_url": self._url("download", obj) if obj.pdf else "",
+            "letter_notes": notes,
+        }
+
+    def describe(self, obj) -> str:
+        number = f"{obj.doc_number} " if obj.doc_number else ""
+        return f"{number}{obj.title}（{obj.unit}，{obj.get_state_display()}）"
+
+    @admin.display(description=_("提案"))
+    def proposal_link(self, obj) -> str:
+        url = reverse("admin:proposals_proposal_change", args=[obj.proposal_id])
+        return format_html('<a href="{}">{}</a>', url, obj.proposal)
+
+    @admin.display(description=_("类型"))
+    def kind_display(self, obj) -> str:
+        return obj.get_kind_display() if isinstance(obj, Reply) else _("会办意见")
+
+    @admin.display(description=_("签发人"))
+    def signer_display(self, obj) -> str:
+        return str(obj.signer) if obj.signer_id else "-"
+
+    @admin.display(description=_("签发件"))
+    def pdf_status(self, obj) -> str:
+        if obj.signed_on is None:
+            return "-"
+        if not obj.pdf:
+            return _("正在生成")
+        return format_html(
+            '<a href="{}">{}</a>（{} KB，SHA-256 <code>{}</code>）',
+            self._url("download", obj),
+            _("下载签发件"),
+            round((obj.pdf_size or 0) / 1024),
+            obj.pdf_sha256,
+        )
+
+    @admin.display(description=_("办理经过"))
+    def timeline(self, obj) -> SafeString | str:
+        if obj is None or obj.pk is None:
+            return "-"
+        transitions = Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        ).select_related("actor")
+        return _transitions_table(transitions)
+
+    # --- Verbs ---
+
+    def render_verb_page(self, request, verb, objects, form, action_name, done_url):
+        response = super().render_verb_page(request, verb, objects, form, action_name, done_url)
+        if verb.name == "sign":
+            response.context_data["objects"] = self.signing_descriptions(objects)
+        return response
+
+    def signing_descriptions(self, objects: list[Any]) -> list[tuple[Any, SafeString]]:
+        """What signing will give each letter: its unit's next 文号 of the year, as far as it
+        can be known now (a signing elsewhere in the unit meanwhile takes the number first)."""
+        year = timezone.localdate().year
+        counters = dict(
+            DocNumberCounter.objects.filter(
+                unit_id__in={o.unit_id for o in objects}, year=year
+            ).values_list("unit_id", "last_number")
+        )
+        rows = []
+        for obj in objects:
+            if obj.unit.docno_prefix:
+                counters[obj.unit_id] = counters.get(obj.unit_id, 0) + 1
+                number = self.model(
+                    docno_prefix=obj.unit.docno_prefix,
+                    docno_year=year,
+                    docno_number=counters[obj.unit_id],
+                ).doc_number
+                outcome = format_html(
+                    "{} <strong>{}</strong>{}",
+                    _("签发后取得文号"),
+                    number,
+                    _("（本单位本年度的下一个号，以签发时实际取得的为准）"),
+                )
+            else:
+                outcome = _("本单位不编文号")
+            rows.append(
+                (
+                    obj,
+                    format_html(
+                        '{} — {}。<a href="{}" target="_blank" rel="noopener">{}</a>',
+                        self.describe(obj),
+                        outcome,
+                        self._url("preview", obj),
+                        _("预览PDF"),
+                    ),
+                )
+            )
+        return rows
+
+    # --- Extra views: start a draft, the PDFs ---
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path("start/", wrap(self.start_view), name="{}_{}_start".format(*info)),
+            path(
+                "start/<int:assignment_id>/",
+                wrap(self.start_view),
+                name="{}_{}_start_for".format(*info),
+            ),
+            path(
+                "<int:object_id>/preview/",
+                wrap(self.preview_view),
+                name="{}_{}_preview".format(*info),
+            ),
+            path(
+                "<int:object_id>/download/",
+                wrap(self.download_view),
+                name="{}_{}_download".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _url(self, view: str, obj: Any) -> str:
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"
+        return reverse(name, args=[obj.pk], current_app=self.admin_site.name)
+
+    def _visible_or_404(self, request: HttpRequest, object_id: int) -> Any:
+        obj = self.get_object(request, str(object_id))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        return obj
+
+    def start_choices(self, request: HttpRequest) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The user's assignments a draft may start from: groups of ``StartLetterForm`` choices."""
+        raise NotImplementedError
+
+    def start_letter(self, assignment_id: int, kind: str, actor) -> Any:
+        raise NotImplementedError
+
+    def start_view(self, request: HttpRequest, assignment_id: int | None = None) -> HttpResponse:
+        """起草: a POST starts the draft and opens it; a GET of an assignment's URL only asks
+        (a link may be followed by anything, and a draft is a row in the audit record)."""
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        if assignment_id is not None:
+            kind = request.POST.get("kind") or request.GET.get("kind", "")
+            if request.method != "POST":
+                return self._start_confirm(request, assignment_id, kind, changelist)
+            choice = f"{assignment_id}:{kind}" if kind else str(assignment_id)
+        elif request.method == "POST":
+            choice = request.POST.get("choice", "")
+        else:
+            return HttpResponseRedirect(changelist)
+        form = StartLetterForm({"choice": choice})
+        if not form.is_valid():
+            self.message_user(request, _("请选择要起草的交办件。"), messages.ERROR)
+            return HttpResponseRedirect(changelist)
+        pk, kind = form.decoded()
+        if not Assignment.objects.visible_to(request.user).filter(pk=pk).exists():
+            raise Http404
+        try:
+            letter = self.start_letter(pk, kind, request.user)
+        except WorkflowError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(changelist)
+        msg = _("已起草“%(obj)s”，请修改后提交签发。") % {"obj": letter}
+        self.message_user(request, msg, messages.SUCCESS)
+        return HttpResponseRedirect(self._url("change", letter))
+
+    def _start_confirm(self, request, assignment_id: int, kind: str, changelist: str):
+        assignment = (
+            Assignment.objects.visible_to(request.user)
+            .select_related("proposal", "unit")
+            .filter(pk=assignment_id)
+            .first()
+        )
+        if assignment is None:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "title": self.start_label,
+            "opts": self.opts,
+            "assignment": assignment,
+            "kind": kind,
+            "cancel_url": changelist,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.start_template, context)
+
+    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The letter as it would print now, with the 草稿 mark while unsigned."""
+        obj = self._visible_or_404(request, object_id)
+        if obj.signed_on is not None:
+            # The signed letter is the stored file, not a new rendering of it.
+            return HttpResponseRedirect(self._url("download", obj))
+        from replies.pdf import LetterTooLarge
+
+        try:
+            data = workflow.render_pdf(obj)
+        except LetterTooLarge:
+            self.message_user(
+                request, _("正文过长，无法生成PDF，请检查是否误粘贴了大量内容。"), messages.ERROR
+            )
+            return HttpResponseRedirect(self._url("change", obj))
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = _content_disposition(
+            "inline", f"{obj.title}（草稿）.pdf", f"draft-{obj.pk}.pdf"
+        )
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    def download_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The stored signed PDF, named after its 文号."""
+        obj = self._visible_or_404(request, object_id)
+        if obj.signed_on is None:
+            self.message_user(request, _("尚未签发，没有签发件。"), messages.WARNING)
+            return HttpResponseRedirect(self._url("change", obj))
+        if not obj.pdf:
+            self.message_user(request, _("签发件正在生成，请稍后再下载。"), messages.WARNING)
+            return HttpResponseRedirect(self._url("change", obj))
+        try:
+            handle = obj.pdf.open("rb")
+        except FileNotFoundError:
+            self.message_user(request, _("签发件文件缺失，请联系系统管理员。"), messages.ERROR)
+            return HttpResponseRedirect(self._url("change", obj))
+        response = FileResponse(handle, content_type="application/pdf")
+        response["Content-Disposition"] = _content_disposition(
+            "attachment",
+            f"{obj.doc_number or obj.title}.pdf",
+            f"{self.opts.model_name}-{obj.pk}.pdf",
+        )
+        patch_cache_control(response, private=True)
+        return response
+
+
+# --- Replies --------------------------------------------------------------------------------
+
+
+def _record_feedback(reply: Reply, actor, d: dict[str, Any]) -> Feedback:
+    return workflow.record_feedback(
+        reply,
+        actor=actor,
+        proposer=d["proposer"],
+        rating=d["rating"],
+        on_work=d["on_work"],
+        on_result=d["on_result"],
+        comment=d["comment"],
+        channel=d["channel"],
+    )
+
+
+REPLY_VERBS: tuple[Verb, ...] = (
+    Verb(
+        "submit",
+        _("提交签发"),
+        lambda r, actor, d: workflow.submit_reply(
+            r, actor=actor, override_reason=d.get("override_reason") or ""
+        ),
+        SubmitReplyForm,
+        who=UNIT,
+    ),
+    Verb(
+        "return",
+        _("退回修改"),
+        lambda r, actor, d: workflow.return_reply(r, actor=actor, comment=d["comment"]),
+        ReturnLetterForm,
+        who=SIGNER,
+    ),
+    Verb(
+        "sign",
+        _("签发"),
+        lambda r, actor, d: workflow.sign_reply(r, actor=actor),
+        ConfirmSignForm,
+        who=SIGNER,
+    ),
+    Verb("send", _("送达"), lambda r, actor, d: workflow.send_reply(r, actor=actor), who=UNIT),
+    Verb(
+        "publish",
+        _("公开"),
+        lambda r, actor, d: workflow.publish_reply(r, actor=actor),
+        who=UNIT_OR_COMMITTEE,
+    ),
+    Verb(
+        "feedback",
+        _("录入征询意见"),
+        _record_feedback,
+        FeedbackEntryForm,
+        who=UNIT_OR_COMMITTEE,
+        single=True,
+    ),
+    Verb(
+        "supersede",
+        _("更正"),
+        lambda r, actor, d: workflow.supersede_reply(r, actor=actor, reason=d["reason"]),
+        SupersedeReplyForm,
+        who=UNIT,
+        single=True,
+    ),
+)
+
+
+class FeedbackInline(ReadOnlyInline, admin.TabularInline):
+    model = Feedback
+    fields = (
+        "proposer",
+        "rating",
+        "on_work",
+        "on_result",
+        "comment",
+        "channel",
+        "received_at",
+        "recorded_by",
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("征询意见（送达后由提案者反馈，或通过“录入征询意见”登记）")
+
+    def has_view_permission(self, request, obj=None):
+        """Once sent; the replying unit's and the offices' business, not a co-handling unit's.
+
+        ``obj`` is the reply; without one (the inline's queryset asks) the rows are those of
+        a reply the parent admin has already let the user see.
+        """
+        if _sees_everything(request):
+            return obj is None or obj.state in {ReplyState.SENT, ReplyState.PUBLISHED}
+        if obj is None:
+            return bool(_unit_ids(request))
+        sent = obj.state in {ReplyState.SENT, ReplyState.PUBLISHED}
+        return sent and obj.unit_id in _unit_ids(request)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("proposer", "recorded_by")
+
+
+@admin.register(Reply)
+class ReplyAdmin(LetterAdmin):
+    form = ReplyForm
+    edit_fields = workflow.REPLY_EDITABLE_FIELDS
+    edit_letter = staticmethod(workflow.edit_reply)
+    start_label = _("起草答复")
+    verbs = REPLY_VERBS
+    transitions = REPLY_VERB_STATES
+    actions = [_verb_action(v) for v in REPLY_VERBS]
+    inlines = [FeedbackInline]
+
+    list_display = (
+        "doc_number_display",
+        "title",
+        "unit_display",
+        "proposal_number",
+        "kind",
+        "result_display",
+        "disclosure",
+        "state",
+        "signed_on",
+        "delivery_display",
+    )
+    list_filter = (
+        "state",
+        "disclosure",
+        "result_class",
+        "kind",
+        ("unit", admin.RelatedOnlyFieldListFilter),
+    )
+    extra_readonly_fields = (
+        "opinion_override_reason",
+        "sent_at",
+        "published_on",
+        "supersedes_link",
+        "superseded_by_link",
+        "opinions_display",
+        "result_history_display",
+    )
+
+    def text_fieldsets(self, request, obj, editable):
+        result = ("result_label", "disclosure")
+        fieldsets = [
+            *super().text_fieldsets(request, obj, editable),
+            (_("办理结果与公开属性"), {"fields": result}),
+        ]
+        if obj is not None and (_sees_everything(request) or obj.unit_id in _unit_ids(request)):
+            # What the lead unit drafts from: the co-handling opinions, and earlier results.
+            history = ("opinions_display", "result_history_display")
+            fieldsets.insert(0, (_("会办意见与办理结果"), {"fields": history}))
+        return fieldsets
+
+    def filled_fields(self, obj):
+        fields = super().filled_fields(obj)
+        fields += [
+            f for f in ("opinion_override_reason", "sent_at", "published_on") if getattr(obj, f)
+        ]
+        if obj.supersedes_id:
+            fields.append("supersedes_link")
+        if Reply.objects.filter(supersedes=obj).exists():
+            fields.append("superseded_by_link")
+        return fields
+
+    def letter_context(self, request, obj):
+        context = super().letter_context(request, obj)
+        if obj.supersedes_id and obj.signed_on is None:
+            note = _("本稿是对“%(old)s”的更正，签发送达后原答复不再公开。") % {
+                "old": obj.supersedes
+            }
+            context["letter_notes"].insert(0, note)
+        return context
+
+    def available_verbs(self, request, obj):
+        verbs = super().available_verbs(request, obj)
+        hidden = set()
+        if obj.disclosure != Disclosure.PUBLIC:
+            hidden.add("publish")
+        names = {v.name for v in verbs}
+        if "supersede" in names and Reply.objects.filter(supersedes=obj).exists():
+            hidden.add("supersede")
+        if "feedback" in names and not feedback_proposers(obj):
+            hidden.add("feedback")
+        return [v for v in verbs if v.name not in hidden]
+
+    def report_verb(self, request, verb, done, failed):
+        if verb.name != "supersede" or not done:
+            return super().report_verb(request, verb, done, failed)
+        for new in done:
+            msg = format_html(
+                '{} <a href="{}">{}</a>{}',
+                _("已生成更正稿"),
+                self._url("change", new),
+                new,
+                _("，原答复保持不变。请修改更正稿后重新提交签发。"),
+            )
+            self.message_user(request, msg, messages.SUCCESS)
+        return super().report_verb(request, verb, [], failed)
+
+    def startable(self, request):
+        return (
+            Assignment.objects.filter(
+                unit_id__in=_unit_ids(request),
+                role__in=[Assignment.Role.LEAD, Assignment.Role.SEPARATE],
+            )
+            .exclude(replies__state__in=[ReplyState.DRAFT, ReplyState.PENDING_SIGNATURE])
+            .select_related("proposal", "unit")
+            .order_by("proposal__number", "pk")
+        )
+
+    def start_choices(self, request):
+        if not _unit_ids(request):
+            return []
+        replies, follow_ups = [], []
+        for a in self.startable(request).filter(
+            state__in=[AssignmentState.ACCEPTED, AssignmentState.REPLIED]
+        ):
+            what = f"{a.proposal}（{a.unit}，{a.get_role_display()}）"
+            if a.state == AssignmentState.REPLIED:
+                follow_ups.append((f"{a.pk}:{Reply.Kind.FOLLOW_UP}", what))
+            elif a.round > 1:
+                replies.append((str(a.pk), _("重新办理：") + what))
+            else:
+                replies.append((str(a.pk), what))
+        groups = [(_("答复"), replies), (_("再次答复（跟踪办理情况）"), follow_ups)]
+        return [(label, choices) for label, choices in groups if choices]
+
+    def start_letter(self, assignment_id, kind, actor):
+        return workflow.start_reply(assignment_id, actor=actor, kind=kind or Reply.Kind.REPLY)
+
+    @admin.display(description=_("办理结果"), ordering="result_class")
+    def result_display(self, obj: Reply) -> str:
+        if not obj.result_label:
+            return "-"
+        return f"{obj.result_label}（{obj.result_class}）" if obj.result_class else obj.result_label
+
+    @admin.display(description=_("送达/公开"), ordering="sent_at")
+    def delivery_display(self, obj: Reply) -> str:
+        parts = []
+        if obj.sent_at:
+            parts.append(_("%(d)s送达") % {"d": date_format(timezone.localdate(obj.sent_at))})
+        if obj.published_on:
+            parts.append(_("%(d)s公开") % {"d": date_format(obj.published_on)})
+        return "，".join(parts) or "-"
+
+    @admin.display(description=_("更正的答复"))
+    def supersedes_link(self, obj: Reply) -> str:
+        old = obj.supersedes
+        if old is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', self._url("change", old), old)
+
+    @admin.display(description=_("更正稿"))
+    def superseded_by_link(self, obj: Reply) -> str:
+        new = Reply.objects.filter(supersedes=obj).first()
+        if new is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>（{}）', self._url("change", new), new, new.get_state_display()
+        )
+
+    @admin.display(description=_("会办意见"))
+    def opinions_display(self, obj: Reply) -> SafeString:
+        cos = (
+            Assignment.objects.active()
+            .filter(proposal_id=obj.proposal_id, role=Assignment.Role.CO)
+            .select_related("unit")
+        )
+        delivered = {
+            op.assignment_id: op
+            for op in CoOpinion.objects.filter(
+                proposal_id=obj.proposal_id, state=OpinionState.DELIVERED
+            )
+        }
+        rows = []
+        for a in cos:
+            op = delivered.get(a.pk)
+            if op is None:
+                rows.append((a.unit, a.get_state_display(), _("尚未收到"), "-"))
+                continue
+            link = format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:replies_coopinion_change", args=[op.pk]),
+                op.doc_number or op.title,
+            )
+            rows.append((a.unit, a.get_state_display(), link, _when(op.delivered_at)))
+        headers = (_("会办单位"), _("交办状态"), _("会办意见"), _("送达时间"))
+        return _table(headers, rows, _("本件没有会办单位。"))
+
+    @admin.display(description=_("办理结果历史"))
+    def result_history_display(self, obj: Reply) -> SafeString:
+        rows = [
+            (
+                r.doc_number or r.title,
+                r.get_kind_display(),
+                r.result_label or "-",
+                r.get_result_class_display() or "-",
+                f"{r.signed_on:%Y-%m-%d}" if r.signed_on else "-",
+                _when(r.sent_at),
+            )
+            for r in workflow.result_history(obj.assignment)
+        ]
+        headers = (_("文号"), _("类型"), _("办理结果"), _("类别"), _("成文日期"), _("送达时间"))
+        return _table(headers, rows, _("尚无已送达的答复。"))
+
+
+# --- Co-handling opinions -------------------------------------------------------------------
+
+OPINION_VERBS: tuple[Verb, ...] = (
+    Verb(
+        "submit",
+        _("提交签发"),
+        lambda o, actor, d: workflow.submit_opinion(o, actor=actor),
+        who=UNIT,
+    ),
+    Verb(
+        "return",
+        _("退回修改"),
+        lambda o, actor, d: workflow.return_opinion(o, actor=actor, comment=d["comment"]),
+        ReturnLetterForm,
+        who=SIGNER,
+    ),
+    Verb(
+        "sign",
+        _("签发"),
+        lambda o, actor, d: workflow.sign_opinion(o, actor=actor),
+        ConfirmSignForm,
+        who=SIGNER,
+    ),
+    Verb(
+        "deliver",
+        _("送主办单位"),
+        lambda o, actor, d: workflow.deliver_opinion(o, actor=actor),
+        who=UNIT,
+    ),
+)
+
+
+@admin.register(CoOpinion)
+class CoOpinionAdmin(LetterAdmin):
+    form = OpinionForm
+    edit_fields = workflow.EDITABLE_FIELDS
+    edit_letter = staticmethod(workflow.edit_opinion)
+    start_label = _("起草会办意见")
+    verbs = OPINION_VERBS
+    transitions = OPINION_TRANSITIONS
+    actions = [_verb_action(v) for v in OPINION_VERBS]
+
+    list_display = (
+        "doc_number_display",
+        "title",
+        "unit_display",
+        "proposal_number",
+        "state",
+        "signed_on",
+        "delivered_at",
+    )
+    list_filter = ("state", ("unit", admin.RelatedOnlyFieldListFilter))
+
+    def filled_fields(self, obj):
+        return [*super().filled_fields(obj), *(["delivered_at"] if obj.delivered_at else [])]
+
+    extra_readonly_fields = ("delivered_at",)
+
+    def startable(self, request):
+        open_states = [OpinionState.DRAFT, OpinionState.PENDING_SIGNATURE, OpinionState.SIGNED]
+        return (
+            Assignment.objects.filter(
+                unit_id__in=_unit_ids(request),
+                role=Assignment.Role.CO,
+                state=AssignmentState.ACCEPTED,
+            )
+            .exclude(opinions__state__in=open_states)
+            .select_related("proposal", "unit")
+            .order_by("proposal__number", "pk")
+        )
+
+    def start_choices(self, request):
+        if not _unit_ids(request):
+            return []
+        choices = [(str(a.pk), f"{a.proposal}（{a.unit}，会办）") for a in self.startable(request)]
+        return [(_("会办"), choices)] if choices else []
+
+    def start_letter(self, assignment_id, kind, actor):
+        return workflow.start_opinion(assignment_id, actor=actor)
+
+
+# --- Feedback and 文号 counters: read-only lists --------------------------------------------
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(OfficeAdmin):
+    """Proposers' answers change only through ``record_feedback`` (the reply's verb)."""
+
+    list_display = (
+        "received_at",
+        "reply_link",
+        "proposal_number",
+        "unit_name",
+        "proposer",
+        "rating",
+        "on_work",
+        "on_result",
+        "channel",
+        "recorded_by",
+    )
+    list_filter = ("rating", "channel", ("reply__unit", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("proposer__name", "proposal__number", "proposal__title", "comment")
+    list_select_related = ("reply__unit", "proposal", "proposer", "recorded_by")
+    date_hierarchy = "received_at"
+    fields = (
+        "reply_link",
+        "proposal_number",
+        "proposer",
+        "rating",
+        "on_work",
+        "on_result",
+        "comment",
+        "channel",
+        "received_at",
+        "recorded_by",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if _sees_everything(request):
+            return qs
+        return qs.filter(reply__unit_id__in=_unit_ids(request))
+
+    def has_view_permission(self, request, obj=None):
+        return _sees_everything(request) or bool(_unit_ids(request))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("答复"), ordering="reply")
+    def reply_link(self, obj: Feedback) -> str:
+        url = reverse("admin:replies_reply_change", args=[obj.reply_id])
+        reply = obj.reply
+        return format_html('<a href="{}">{}</a>', url, reply.doc_number or reply.get_kind_display())
+
+    @admin.display(description=_("提案号"), ordering="proposal__number")
+    def proposal_number(self, obj: Feedback) -> str:
+        return obj.proposal.number or "-"
+
+    @admin.display(description=_("承办单位"))
+    def unit_name(self, obj: Feedback) -> str:
+        return str(obj.reply.unit)
+
+
+@admin.register(DocNumberCounter)
+class DocNumberCounterAdmin(OfficeAdmin):
+    """文号 are taken by signing only; the committee can see how far each unit has got."""
+
+    list_display = ("unit_name", "year", "last_number", "last_doc_number")
+    list_filter = ("year",)
+    search_fields = ("unit__name", "unit__short_name", "unit__docno_prefix")
+    list_select_related = ("unit",)
+    ordering = ("-year", "unit__name")
+    fields = ("unit_name", "year", "last_number", "last_doc_number")
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        return _is_committee(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("承办单位"), ordering="unit__name")
+    def unit_name(self, obj: DocNumberCounter) -> str:
+        return str(obj.unit)
+
+    @admin.display(description=_("最近文号"))
+    def last_doc_number(self, obj: DocNumberCounter) -> str:
+        if not obj.last_number or not obj.unit.docno_prefix:
+            return "-"
+        prefix = obj.unit.docno_prefix
+        return Reply(
+            docno_prefix=prefix, docno_year=obj.year, docno_number=obj.last_number
+        ).doc_number
