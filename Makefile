@@ -43,9 +43,6 @@ fmt:
 	$(RUFF) format .
 	$(RUFF) check --fix .
 
-bench:
-	@if [ -f bench/run.py ]; then \
-		$(PYTHON) bench/run.py; \
-	else \
-		echo "no benchmarks yet"; exit 1; \
-	fi
+# Each measure in its own process; prints a table, writes bench/results.json and docs/benchmarks.md.
+bench: bootstrap
+	$(PYTHON) bench/run.py
