@@ -83,6 +83,10 @@ class DocNumberCounter(models.Model):
         return f"{self.unit} {self.year}: {self.last_number}"
 
 
+class SignedLetterError(RuntimeError):
+    """Raised when code tries to change the text of a signed letter."""
+
+
 class LetterFields(models.Model):
     """What a reply and a co-handling opinion have in common: the printed letter."""
 
@@ -128,6 +132,56 @@ class LetterFields(models.Model):
 
     class Meta:
         abstract = True
+
+    #: What a signature freezes: the printed text and the signing itself.
+    FROZEN_FIELDS = (
+        "title",
+        "salutation",
+        "body",
+        "closing",
+        "contact_person",
+        "contact_phone",
+        "contact_address",
+        "contact_postcode",
+        "cc",
+        "signer",
+        "signer_name",
+        "docno_prefix",
+        "docno_year",
+        "docno_number",
+        "signed_on",
+        "signed_at",
+    )
+
+    def save(self, *args, **kwargs):
+        """A signed letter never changes: a save that would alter its text is refused.
+
+        The workflow never tries; this guards code that reaches for the ORM directly. A
+        correction is a new letter (``supersede_reply``).
+        """
+        if self.pk is not None:
+            fields = kwargs.get("update_fields")
+            frozen = [f for f in self.FROZEN_FIELDS if fields is None or f in fields]
+            if frozen:
+                stored = (
+                    type(self)
+                    .objects.filter(pk=self.pk, signed_on__isnull=False)
+                    .values(*[f"{f}_id" if f == "signer" else f for f in frozen])
+                    .first()
+                )
+                if stored is not None:
+                    changed = [
+                        f
+                        for f in frozen
+                        if stored[f"{f}_id" if f == "signer" else f]
+                        != getattr(self, f"{f}_id" if f == "signer" else f)
+                    ]
+                    if changed:
+                        raise SignedLetterError(
+                            f"{type(self).__name__} {self.pk} is signed; "
+                            f"refused to change {', '.join(changed)}"
+                        )
+        super().save(*args, **kwargs)
 
     @property
     def doc_number(self) -> str:

@@ -483,3 +483,45 @@ def test_an_import_whose_number_belongs_to_another_unit_is_refused(committee, pu
         putuo,
         error=pwf.NotAllowed,
     )
+
+
+def test_the_orm_refuses_to_change_a_signed_reply(seed000):
+    from replies.models import SignedLetterError
+
+    s = seed000
+    reply = signed(s)
+    reply.body = "悄悄改过的正文"
+    with pytest.raises(SignedLetterError):
+        reply.save()
+    with pytest.raises(SignedLetterError):
+        reply.save(update_fields=["body"])
+    reply.refresh_from_db()
+    assert reply.body != "悄悄改过的正文"
+    # What may still change after signing (sending, the stored PDF) saves as usual.
+    rwf.send_reply(reply, actor=s["clerk"])
+    reply.refresh_from_db()
+    assert reply.state == "sent"
+
+
+def test_render_reply_writes_the_pdf_of_a_reply(seed000, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    s = seed000
+    reply = signed(s)
+    out = tmp_path / "reply.pdf"
+    stdout = StringIO()
+    call_command("render_reply", str(reply.pk), "-o", str(out), stdout=stdout)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert reply.doc_number in stdout.getvalue()
+    with pytest.raises(CommandError, match="找不到"):
+        call_command("render_reply", "999999", "-o", str(out))
+    with pytest.raises(CommandError, match="尚无签发件"):
+        call_command("render_reply", str(reply.pk), "-o", str(out), "--stored")
+    rwf.store_signed_pdf("reply", reply.pk)
+    call_command("render_reply", str(reply.pk), "-o", str(out), "--stored", stdout=StringIO())
+    reply.refresh_from_db()
+    import hashlib
+
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == reply.pdf_sha256
