@@ -14,6 +14,7 @@ RUN apt-get update -q \
     && apt-get install -y -q --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi-dev fontconfig \
         fonts-noto-cjk fonts-arphic-ukai \
+        postgresql-client \
     && install-fandol-fonts /usr/local/share/fonts/fandol \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 

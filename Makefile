@@ -38,6 +38,7 @@ lint:
 	$(RUFF) format --check .
 	$(PYTHON) manage.py makemigrations --check --dry-run
 	$(PYTHON) manage.py check
+	$(PYTHON) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 fmt:
 	$(RUFF) format .

@@ -77,6 +77,7 @@ REGISTRY: tuple[Measure, ...] = (
         timeout=1800,
         optional=True,
     ),
+    Measure("api", "api.py", "Public API list of 3,000 published replies vs a plain view"),
 )
 
 

@@ -42,6 +42,13 @@ class TransitionForm(forms.Form):
         self.objects = list(objects)
 
 
+class ConfirmForm(TransitionForm):
+    """No input: makes a verb a confirmed step from the changelist too (立案 gives out numbers
+    for good; the page lists them first)."""
+
+    confirm = forms.BooleanField(initial=True, widget=forms.HiddenInput)
+
+
 def _reason_field(label: str) -> forms.CharField:
     return forms.CharField(label=label, widget=forms.Textarea(attrs=_TEXTAREA))
 

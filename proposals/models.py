@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from proposals.validators import validate_attachment
+
 
 class User(AbstractUser):
     """Everyone who signs in: committee staff, supervisors, unit clerks and signers, proposers."""
@@ -257,6 +259,17 @@ class Proposer(models.Model):
     address = models.CharField(_("通讯地址"), max_length=200, blank=True)
     postcode = models.CharField(_("邮政编码"), max_length=6, blank=True)
     is_active = models.BooleanField(_("在任"), default=True)
+    # A sector group's (or other group's) conveners 召集人: members who follow its proposals on
+    # their own /my/ pages. Empty for a member.
+    conveners = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="convened_groups",
+        limit_choices_to={"kind": "member"},
+        verbose_name=_("召集人"),
+        help_text=_("界别组、党派等集体提案者的召集人（委员），可在“我的提案”中查看该集体的提案。"),
+    )
 
     class Meta:
         verbose_name = _("提案者")
@@ -296,11 +309,20 @@ PROPOSAL_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "mark_replied": (frozenset({S.ASSIGNED}), S.REPLIED),
     "reopen": (frozenset({S.REPLIED, S.CLOSED}), S.ASSIGNED),
     "close": (frozenset({S.REPLIED}), S.CLOSED),
+    # Verbs that act on a proposal without moving it: the lead edits the text and the
+    # co-proposers while it is theirs; co-proposers confirm (or decline) their signature.
+    "revise": (frozenset({S.DRAFT, S.RETURNED}), ""),
+    "confirm_coproposal": (frozenset({S.DRAFT, S.RETURNED}), ""),
+    "decline_coproposal": (frozenset({S.DRAFT, S.RETURNED}), ""),
 }
 del S
 
 #: How each workflow verb reads in timelines and the audit list. Other apps add theirs.
 VERB_LABELS: dict[str, str] = {
+    "draft": _("起草提案"),
+    "revise": _("修改提案"),
+    "confirm_coproposal": _("确认联名"),
+    "decline_coproposal": _("不参加联名"),
     "submit": _("提交"),
     "return": _("退回修改"),
     "resubmit": _("重新提交"),
@@ -321,6 +343,8 @@ VERB_LABELS: dict[str, str] = {
     "mark_opinion_sent": _("会办意见已送"),
     "set_day_override": _("调整工作日"),
     "delete_day_override": _("删除工作日调整"),
+    "add_attachment": _("上传附件"),
+    "purge_audit": _("清理过期操作记录"),
 }
 
 
@@ -333,9 +357,25 @@ class ProposalQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        assigned = Assignment.objects.active().filter(unit__memberships__user=user)
-        own = Q(lead_proposer__user=user) | Q(coproposer_links__proposer__user=user)
-        return self.filter(Q(pk__in=assigned.values("proposal_id")) | own).distinct()
+        # Subqueries rather than joins: no duplicate rows, so no DISTINCT over every column.
+        units = Membership.objects.filter(user=user).values("unit_id")
+        assigned = Assignment.objects.active().filter(unit_id__in=units).values("proposal_id")
+        cosigned = CoProposer.objects.filter(proposer__user=user).values("proposal_id")
+        own = Q(lead_proposer__user=user) | Q(pk__in=cosigned)
+        return self.filter(Q(pk__in=assigned) | own)
+
+    def for_proposer(self, proposer: Proposer | None) -> ProposalQuerySet:
+        """Proposals a proposer follows on /my/: those they lead or co-sign (drafts included,
+        so an invited co-proposer can read what they are asked to sign), and those of the groups
+        they convene once submitted."""
+        if proposer is None:
+            return self.none()
+        own = Q(lead_proposer=proposer) | Q(coproposer_links__proposer=proposer)
+        convened = (
+            Q(lead_proposer__conveners=proposer) | Q(coproposer_links__proposer__conveners=proposer)
+        ) & ~Q(status=ProposalStatus.DRAFT)
+        ids = Proposal.objects.filter(own | convened).values("pk")
+        return self.filter(pk__in=ids)
 
 
 class Proposal(models.Model):
@@ -482,13 +522,19 @@ def attachment_path(instance: ProposalAttachment, filename: str) -> str:
     return f"proposals/{instance.proposal_id or 'new'}/{uuid.uuid4().hex}{suffix}"
 
 
+class AttachmentQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AttachmentQuerySet:
+        """The attachments of the proposals ``user`` may see."""
+        return self.filter(proposal__in=Proposal.objects.visible_to(user).values("pk"))
+
+
 class ProposalAttachment(models.Model):
     """A scanned original or supporting document of a proposal."""
 
     proposal = models.ForeignKey(
         Proposal, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("提案")
     )
-    file = models.FileField(_("文件"), upload_to=attachment_path)
+    file = models.FileField(_("文件"), upload_to=attachment_path, validators=[validate_attachment])
     name = models.CharField(_("文件名"), max_length=200)
     uploaded_by = models.ForeignKey(
         User,
@@ -499,6 +545,8 @@ class ProposalAttachment(models.Model):
         verbose_name=_("上传人"),
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    objects = AttachmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("附件")
@@ -553,7 +601,7 @@ class AssignmentQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        return self.filter(unit__memberships__user=user).distinct()
+        return self.filter(unit_id__in=Membership.objects.filter(user=user).values("unit_id"))
 
 
 class Assignment(models.Model):
@@ -682,6 +730,18 @@ class Extension(models.Model):
         return f"{self.old_due_on} → {self.new_due_on}"
 
 
+class ContactRecordQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ContactRecordQuerySet:
+        """The contacts of the assignments ``user`` may see (a unit's own, or all for the
+        committee and the supervision office)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self
+        units = Membership.objects.filter(user=user).values("unit_id")
+        return self.filter(assignment__unit_id__in=units)
+
+
 class ContactRecord(models.Model):
     """A contact 沟通 between a unit and the proposers of an assigned proposal."""
 
@@ -705,6 +765,8 @@ class ContactRecord(models.Model):
         User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("记录人")
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = ContactRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("沟通记录")

@@ -72,13 +72,27 @@ class LetterForm(forms.ModelForm):
             message: Any = error.message
             if isinstance(error, workflow.StaleVersion) and self.latest_url:
                 message = format_html(
-                    '{} <a href="{}" target="_blank" rel="noopener">{}</a>',
+                    '{}{} <a href="{}" target="_blank" rel="noopener">{}</a>',
                     error.message,
+                    self._differences(data),
                     self.latest_url,
                     _("在新窗口打开最新版本"),
                 )
             self.add_error(field, message)
         return data
+
+    def _differences(self, data: dict[str, Any]) -> str:
+        """Which fields the typed text changes against the newest saved version (the instance
+        a refused save is shown again with), so the writer knows what to carry over."""
+        model_fields = {f.name for f in self.instance._meta.concrete_fields}
+        changed = [
+            str(field.label)
+            for name, field in self.fields.items()
+            if name in model_fields and name in data and data[name] != getattr(self.instance, name)
+        ]
+        if not changed:
+            return ""
+        return _("（您的稿件与最新版本不同之处：%(f)s）") % {"f": "、".join(changed)}
 
 
 class ReplyForm(LetterForm):

@@ -227,12 +227,23 @@ class ReplyQuerySet(models.QuerySet):
             return self
         unit_ids = user.unit_ids()
         own = Q(unit_id__in=unit_ids)
-        # A co-handling unit sees the lead's reply once it is sent.
-        co = Q(
-            proposal__assignments__unit_id__in=unit_ids,
-            state__in=[ReplyState.SENT, ReplyState.PUBLISHED],
+        # A co-handling unit sees the lead's reply once it is sent. (A subquery, not a join:
+        # no duplicate rows, so no DISTINCT over every column of the letter.)
+        handled = Assignment.objects.filter(unit_id__in=unit_ids).values("proposal_id")
+        co = Q(proposal_id__in=handled, state__in=[ReplyState.SENT, ReplyState.PUBLISHED])
+        return self.filter(own | co)
+
+    def for_proposer(self, proposer: Proposer | None) -> ReplyQuerySet:
+        """Replies a proposer may read on /my/: sent or published replies of the proposals they
+        follow (``Proposal.objects.for_proposer``) and of the proposals those were merged into.
+        Drafts, replies awaiting signature and signed but unsent replies never show."""
+        if proposer is None:
+            return self.none()
+        mine = Proposal.objects.for_proposer(proposer)
+        merged_into = mine.filter(merged_into__isnull=False).values("merged_into_id")
+        return self.filter(state__in=[ReplyState.SENT, ReplyState.PUBLISHED]).filter(
+            Q(proposal_id__in=mine.values("pk")) | Q(proposal_id__in=merged_into)
         )
-        return self.filter(own | co).distinct()
 
 
 class Reply(LetterFields):
@@ -304,7 +315,21 @@ class Reply(LetterFields):
                 name="reply_unique_docno_per_unit_year",
             ),
         ]
-        indexes = [models.Index(fields=["state", "disclosure"], name="reply_state_disclosure")]
+        indexes = [
+            models.Index(fields=["state", "disclosure"], name="reply_state_disclosure"),
+            # The portal's list reads published replies newest first, a page at a time: these
+            # give it its first rows without sorting every published reply (bench/api.py).
+            models.Index(
+                fields=["-published_on", "-id"],
+                condition=Q(state="published", disclosure="public"),
+                name="reply_public_by_published_on",
+            ),
+            models.Index(
+                fields=["-signed_on", "-id"],
+                condition=Q(state="published", disclosure="public"),
+                name="reply_public_by_signed_on",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.doc_number or self.title
@@ -336,12 +361,11 @@ class OpinionQuerySet(models.QuerySet):
         if user.sees_everything:
             return self
         unit_ids = user.unit_ids()
-        lead = Q(
-            proposal__assignments__unit_id__in=unit_ids,
-            proposal__assignments__role__in=[Assignment.Role.LEAD, Assignment.Role.SEPARATE],
-            state=OpinionState.DELIVERED,
-        )
-        return self.filter(Q(unit_id__in=unit_ids) | lead).distinct()
+        leading = Assignment.objects.filter(
+            unit_id__in=unit_ids, role__in=[Assignment.Role.LEAD, Assignment.Role.SEPARATE]
+        ).values("proposal_id")
+        lead = Q(proposal_id__in=leading, state=OpinionState.DELIVERED)
+        return self.filter(Q(unit_id__in=unit_ids) | lead)
 
 
 class CoOpinion(LetterFields):

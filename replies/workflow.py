@@ -19,6 +19,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from proposals import events
 from proposals import workflow as pwf
 from proposals.models import Assignment, AssignmentState, Membership, Proposal, Proposer, User
 from proposals.workflow import InvalidInput, NotAllowed, WorkflowError, WrongState, check_state
@@ -366,6 +367,7 @@ def submit_reply(reply: Reply | int, *, actor: User, override_reason: str = "") 
             "units": names,
             "reason": reply.opinion_override_reason,
         }
+    events.emit("awaiting_signature", reply_id=reply.pk)
     return _move(reply, "submit", actor, note=note, fields=["opinion_override_reason"])
 
 
@@ -395,6 +397,7 @@ def send_reply(reply: Reply | int, *, actor: User) -> Reply:
     _require_clerk(actor, reply.unit_id)
     reply.sent_at = _now()
     _move(reply, "send", actor, fields=["sent_at"])
+    events.emit("reply_sent", reply_id=reply.pk)
     if reply.supersedes_id is None and reply.kind != Reply.Kind.FOLLOW_UP:
         pwf.mark_assignment_replied(reply.assignment_id, actor=actor, on=_today())
     return reply
@@ -467,6 +470,7 @@ def record_feedback(
         proposal=proposal,
     )
     if rating == Feedback.Rating.NOT_SATISFIED:
+        events.emit("feedback_not_satisfied", feedback_id=fb.pk)
         assignment = Assignment.objects.get(pk=reply.assignment_id)
         if assignment.state == AssignmentState.REPLIED:
             pwf.reopen_assignment(
@@ -675,6 +679,7 @@ def submit_opinion(opinion: CoOpinion | int, *, actor: User) -> CoOpinion:
     check_state(OPINION_TRANSITIONS, "submit", opinion.state, OpinionState)
     _require_clerk(actor, opinion.unit_id)
     _check_complete(opinion)
+    events.emit("awaiting_signature", opinion_id=opinion.pk)
     return _move(opinion, "submit", actor)
 
 

@@ -6,3 +6,11 @@ class TrackerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tracker"
     verbose_name = _("提案办理")
+
+    def ready(self) -> None:
+        # The base apps announce their events (proposals.events); the notices are ours.
+        from proposals import events
+        from tracker import notify
+
+        for event, handler in notify.HANDLERS.items():
+            events.register(event, handler)

@@ -13,3 +13,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 app = Celery("tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The admin's long work (Excel import, a session's PDFs) lives in tracker/admin_tasks.py.
+app.autodiscover_tasks(lambda: ["tracker"], related_name="admin_tasks")

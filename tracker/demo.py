@@ -36,7 +36,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from proposals import deadlines, workflow
+from proposals import deadlines, events, workflow
 from proposals import models as proposal_models
 from proposals.models import (
     Assignment,
@@ -1327,5 +1327,6 @@ class _Loader:
 
 def load_demo(*, reset_passwords: bool = False) -> DemoReport:
     """Create whatever of the demo data is missing, in one transaction."""
-    with transaction.atomic():
+    # The demo's history happened "long ago": nobody is to be notified of it.
+    with events.silenced(), transaction.atomic():
         return _Loader(reset_passwords=reset_passwords).load()

@@ -19,7 +19,7 @@ from proposals import workflow as pwf
 from proposals.models import Assignment, AssignmentState, Membership, Proposal, Session, User
 from replies import workflow as rwf
 from replies.legacy import read_published
-from replies.models import CoOpinion, Feedback, Reply
+from replies.models import CoOpinion, Disclosure, Feedback, Reply
 
 SEEDS_DIR = Path(settings.BASE_DIR).parent / "shared" / "seeds"
 
@@ -104,6 +104,9 @@ def load_seed_replies(*, committee: User, count) -> None:
             actor=committee,
             letter=result.letter,
             signed_on=signed_on,
+            # All four are public documents (seeds/README.md), 000 included though it prints
+            # no 公开属性 line.
+            disclosure=Disclosure.PUBLIC,
             published_on=signed_on + datetime.timedelta(days=spec.published_after_days),
         )
         count("reply", True)

@@ -8,6 +8,7 @@ that ``make run`` works with nothing set; production sets ``SECRET_KEY``, ``DATA
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "proposals",
     "replies",
     "tracker",
@@ -108,6 +113,13 @@ STORAGES = {
 # needed for `make run`); production images run collectstatic at build time.
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "/media/"
+# Media is never served by URL: signed letters and attachments go through views that ask
+# visible_to (replies admin, /my/, the API, tracker.files).
+FILE_UPLOAD_PERMISSIONS = 0o640
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# The audit trail is kept at least this long; the database trigger enforces 180 days.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
+LOGIN_URL = "/my/login/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 # --- Cache: Redis when configured, otherwise in-process ---------------------------------
@@ -120,20 +132,70 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery -------------------------------------------------------------------------------
+# At-least-once delivery with idempotent tasks: a task is acknowledged only after it ran
+# (acks_late), a worker takes one message at a time (prefetch 1), and the tasks whose ledger
+# makes a second run harmless (tracker.tasks, replies.tasks) opt in to being re-queued when
+# their worker dies (reject_on_worker_lost); the default stays off for any other task.
+# Redis redelivers an unacknowledged message after the visibility timeout, so every time
+# limit, retry countdown and send lease is kept below it (tracker/tests/test_celery_config.py).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "replies.tasks.render_signed_pdf": {"queue": "pdf"},
+    "tracker.tasks.send_digest": {"queue": "mail"},
+    "tracker.tasks.send_event_notice": {"queue": "mail"},
     "*.send_*": {"queue": "mail"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    # The daily scan at 08:30 in Asia/Shanghai (CELERY_TIMEZONE), before the working day.
+    "daily-reminder-scan": {
+        "task": "tracker.tasks.scan_reminders",
+        "schedule": crontab(hour=8, minute=30),
+    },
+    # Whatever is still unsent (the broker lost it, a worker died, a retry is due).
+    "hourly-retry-unsent": {
+        "task": "tracker.tasks.retry_unsent",
+        "schedule": crontab(minute=15),
+    },
+}
+
+# --- Reminders (domain.md, Deadlines: reminders) -------------------------------------------
+# Reminders go out this many working days before a due date, and on the day itself.
+REMINDER_STEPS_BEFORE = env.list("REMINDER_STEPS_BEFORE", cast=int, default=[5, 1])
+# Overdue notices go to the unit's clerks from the first overdue working day, plus the unit's
+# signers from the Nth, plus the committee and the supervision office from the Mth.
+REMINDER_ESCALATE_TO_SIGNER_AFTER = env.int("REMINDER_ESCALATE_TO_SIGNER_AFTER", default=5)
+REMINDER_ESCALATE_TO_OFFICES_AFTER = env.int("REMINDER_ESCALATE_TO_OFFICES_AFTER", default=10)
+# A digest lists at most this many items per section; the rest are counted and linked.
+REMINDER_DIGEST_MAX_ROWS = env.int("REMINDER_DIGEST_MAX_ROWS", default=50)
+# Sending: attempts before an e-mail is marked failed, and the backoff between them
+# (seconds, doubled each time, capped below the visibility timeout).
+REMINDER_MAIL_MAX_ATTEMPTS = env.int("REMINDER_MAIL_MAX_ATTEMPTS", default=5)
+REMINDER_MAIL_RETRY_BACKOFF = env.float("REMINDER_MAIL_RETRY_BACKOFF", default=60.0)
+REMINDER_MAIL_RETRY_BACKOFF_MAX = env.float("REMINDER_MAIL_RETRY_BACKOFF_MAX", default=1800.0)
+# The mail tasks' limits, and how long a task owns an e-mail it is sending (the lease outlives
+# the hard time limit, so a live task never loses its lease; a dead one's lease runs out).
+REMINDER_MAIL_SOFT_TIME_LIMIT = 45
+REMINDER_MAIL_TIME_LIMIT = 60
+REMINDER_SMTP_TIMEOUT = env.float("REMINDER_SMTP_TIMEOUT", default=30.0)
+REMINDER_SEND_LEASE = env.float("REMINDER_SEND_LEASE", default=120.0)
+# The hourly sweep re-sends a pending e-mail never tried after this long (its message was lost).
+REMINDER_RESEND_AFTER = env.float("REMINDER_RESEND_AFTER", default=900.0)
+# Links in e-mails point here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- E-mail -------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
@@ -150,8 +212,68 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="提案办理系统 <noreply@localhost>")
 
 # --- REST framework -----------------------------------------------------------------------
+# The API (tracker/api/urls.py): public views take no credentials and set their own; members
+# sign in with a session or a token; integration takes a token only. Errors are
+# {code, message, fields} (proposals.api.common.exception_handler). The throttles key anonymous
+# clients by address: behind N trusted proxies set API_NUM_PROXIES=N, or X-Forwarded-For is
+# ignored (it could be forged to dodge the limit).
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an unauthenticated request gets 401 with WWW-Authenticate: Token.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "proposals.api.throttles.AnonThrottle",
+        "proposals.api.throttles.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "integration": env.str("API_THROTTLE_INTEGRATION", default="120/min"),
+    },
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+    "EXCEPTION_HANDLER": "proposals.api.common.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "区政协提案办理系统 API",
+    "DESCRIPTION": (
+        "政务公开：已公开的提案答复、届次、承办单位与办理统计（无需登录，按来源地址限流）；"
+        "委员（登录会话或令牌）：本人提案的办理进程、网上提交、对答复的反馈；"
+        "对接（提案委员会“接口对接”账号的令牌）：批量导入已立案提案、读取全部数据。"
+        "错误一律为 JSON：{code, message, fields}；无权查看的对象与不存在的对象同为 404；"
+        "时间为 ISO 8601，带 +08:00。"
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProposalStatusEnum": "proposals.models.ProposalStatus",
+        "AssignmentStateEnum": "proposals.models.AssignmentState",
+        "ProposerKindEnum": "proposals.models.Proposer.Kind",
+        "ReplyStateEnum": "replies.models.ReplyState",
+        "ReplyKindEnum": "replies.models.Reply.Kind",
+        "FeedbackRatingEnum": "replies.models.Feedback.Rating",
+    },
+    "TAGS": [
+        {"name": "公开", "description": "政务公开，无需登录"},
+        {"name": "委员", "description": "委员本人的提案与反馈（登录会话或令牌）"},
+        {"name": "对接", "description": "提案委员会的系统对接（令牌，需“接口对接”权限）"},
+    ],
+    # Swagger UI and its assets come from drf-spectacular-sidecar: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Deadlines (domain.md, "Deadlines"); each can be changed per deployment --------------
@@ -172,4 +294,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every layout step at INFO; keep warnings (missing glyphs, bad CSS).
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -1,7 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+
+from tracker.files import download_attachment
 
 admin.site.site_header = "区政协提案办理系统"
 admin.site.site_title = "提案办理"
@@ -9,10 +10,12 @@ admin.site.index_title = "工作台"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # The committee's tools (statistics, Excel, PDF bundles), in front of the admin site.
+    path("admin/tools/", include("tracker.admin_urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("tracker.api.urls")),
+    path("my/", include("tracker.my.urls")),
+    path("files/attachments/<int:pk>/", download_attachment, name="attachment-download"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is deliberately not served, not even with DEBUG: every stored file (signed
+# letters, attachments) goes through a view that asks visible_to.

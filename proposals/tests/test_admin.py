@@ -152,9 +152,13 @@ def test_the_assignment_changelist_uses_a_constant_number_of_queries(
 # --- Proposal verbs -------------------------------------------------------------------------
 
 
-def test_the_file_action_files_a_submitted_proposal(as_committee, session):
+def test_the_file_action_lists_the_numbers_first_then_files(as_committee, session):
     p = f.ProposalFactory(session=session)
-    response = run_action(as_committee, "proposal", "file", [p])
+    page = run_action(as_committee, "proposal", "file", [p])
+    assert "立案编号 第001号" in page.content.decode()
+    p.refresh_from_db()
+    assert p.status == Proposal.Status.SUBMITTED
+    response = apply_action(as_committee, "proposal", "file", [p], confirm="1")
     p.refresh_from_db()
     assert (p.status, p.number) == (Proposal.Status.FILED, "第001号")
     assert Transition.objects.filter(proposal=p).count() == 1
@@ -163,7 +167,7 @@ def test_the_file_action_files_a_submitted_proposal(as_committee, session):
 
 def test_the_file_action_on_a_draft_shows_the_refusal_and_changes_nothing(as_committee, session):
     draft = f.ProposalFactory(session=session, status=Proposal.Status.DRAFT)
-    response = run_action(as_committee, "proposal", "file", [draft])
+    response = apply_action(as_committee, "proposal", "file", [draft], confirm="1")
     draft.refresh_from_db()
     assert (draft.status, draft.number, draft.serial) == ("draft", "", None)
     assert not Transition.objects.exists()
@@ -173,7 +177,7 @@ def test_the_file_action_on_a_draft_shows_the_refusal_and_changes_nothing(as_com
 def test_a_bulk_action_reports_how_many_succeeded_and_each_failure(as_committee, session):
     ok1, ok2 = f.ProposalFactory(session=session), f.ProposalFactory(session=session)
     draft = f.ProposalFactory(session=session, status=Proposal.Status.DRAFT, title="草稿一件")
-    msgs = messages_of(run_action(as_committee, "proposal", "file", [ok1, ok2, draft]))
+    msgs = messages_of(apply_action(as_committee, "proposal", "file", [ok1, ok2, draft], confirm=1))
     assert "已立案 2 件。" in msgs
     assert any(m.startswith("“草稿一件”未能立案：") for m in msgs)
     assert set(Proposal.objects.values_list("status", flat=True)) == {"filed", "draft"}
@@ -264,7 +268,7 @@ def test_a_button_confirms_first_and_runs_the_verb_on_post(as_committee, session
     p.refresh_from_db()
     assert p.status == "submitted"
 
-    response = as_committee.post(verb_url, {"apply": "1"})
+    response = as_committee.post(verb_url, {"apply": "1", "confirm": "1"})
     assert response.status_code == 302
     assert response["Location"] == url("proposal", "change", p.pk)
     p.refresh_from_db()

@@ -1,5 +1,4 @@
-"""The replies admin: drafts edited through the workflow, verbs as buttons and actions, letters
-as PDFs.
+"""What the reply and the opinion admins share: the letter editor, its verbs and its PDFs.
 
 - What a user sees is ``Reply.objects.visible_to`` / ``CoOpinion.objects.visible_to``: another
   unit's draft "does not exist" here, and its PDF URLs answer 404.
@@ -7,6 +6,8 @@ as PDFs.
   committee, the supervision office and a lead unit reading an opinion see it read-only. A save
   calls ``edit_reply``/``edit_opinion`` with the version the form was loaded with, so a save
   over someone else's newer version is refused, and the page comes back with the typed text.
+- The editor shows the fields in the order they print, and the PDF beside them: the saved
+  draft, or — with 预览 — what is typed, rendered without saving (草稿 watermark either way).
 - The verbs reuse ``proposals.admin.VerbAdmin``. Who may run one is its ``who``: the unit's
   members, the unit's signers, or the unit and the committee; the workflow has the last word.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
@@ -25,59 +25,30 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from proposals.admin import (
     UNIT,
-    OfficeAdmin,
-    ReadOnlyInline,
-    Verb,
     VerbAdmin,
     _is_committee,
     _sees_everything,
     _transitions_table,
     _unit_ids,
-    _verb_action,
-    _when,
+    content_disposition,
 )
-from proposals.models import Assignment, AssignmentState, Membership, Transition
+from proposals.models import Assignment, Membership, Transition
 from proposals.workflow import WorkflowError, check_state
 from replies import workflow
-from replies.forms import (
-    ConfirmSignForm,
-    FeedbackEntryForm,
-    OpinionForm,
-    ReplyForm,
-    ReturnLetterForm,
-    StartLetterForm,
-    SubmitReplyForm,
-    SupersedeReplyForm,
-    feedback_proposers,
-)
-from replies.models import (
-    OPINION_TRANSITIONS,
-    REPLY_TRANSITIONS,
-    CoOpinion,
-    Disclosure,
-    DocNumberCounter,
-    Feedback,
-    OpinionState,
-    Reply,
-    ReplyState,
-)
+from replies.forms import OpinionForm, ReplyForm, StartLetterForm
+from replies.models import DocNumberCounter, Reply
 
 #: Who may run a verb, beside ``proposals.admin.UNIT`` (the unit's members). Each names the
 #: ``has_<who>_permission`` method that decides whether the changelist offers the action.
 SIGNER = "signer_verb"
 UNIT_OR_COMMITTEE = "unit_or_committee"
-
-#: The reply verbs' states. ``supersede`` and ``record_feedback`` check theirs in the workflow
-#: rather than in ``REPLY_TRANSITIONS``; they are written out here for the buttons.
-_SIGNED = frozenset({ReplyState.SIGNED, ReplyState.SENT, ReplyState.PUBLISHED})
-REPLY_VERB_STATES = REPLY_TRANSITIONS
 
 #: A 文号 typed into the search box: 长发改〔2024〕19号, also with 【】, [] or () brackets.
 DOC_NUMBER_SEARCH = re.compile(
@@ -93,12 +64,6 @@ def _signer_unit_ids(request: HttpRequest) -> set[int]:
         role = Membership.Role.SIGNER
         request._replies_signer_unit_ids = user.unit_ids(role=role) if ok else set()
     return request._replies_signer_unit_ids
-
-
-def _content_disposition(kind: str, filename: str, fallback: str) -> str:
-    """RFC 6266 with an ASCII fallback and the real name in RFC 5987 ``filename*``."""
-    filename = re.sub(r'[\\/:*?"<>|\r\n]+', "_", filename)
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class _EditRefused(Exception):
@@ -136,7 +101,7 @@ class LetterAdmin(VerbAdmin):
     list_select_related = ("unit", "proposal")
     list_display_links = ("doc_number_display", "title")
     search_fields = ("title", "proposal__number", "docno_prefix")
-    list_per_page = 50
+    list_per_page = 100
 
     # --- Who sees and changes what ---
 
@@ -256,15 +221,26 @@ class LetterAdmin(VerbAdmin):
         text = ("title", "salutation", "body", "closing")
         return [(_("正文"), {"fields": (*text, "loaded_version") if editable else text})]
 
+    def header_fieldsets(self, request, obj) -> list[tuple[Any, dict]]:
+        """What prints above the title (办理结果, 公开属性 for a reply)."""
+        return []
+
+    def reference_fieldsets(self, request, obj) -> list[tuple[Any, dict]]:
+        """What the drafter reads but does not print (the co-handling opinions)."""
+        return []
+
     def get_fieldsets(self, request, obj=None):
+        """The fields in the order they print: header, title to closing, contact, 版记."""
         editable = self.has_change_permission(request, obj)
         contact = ("contact_person", "contact_phone", "contact_address", "contact_postcode")
         return [
             (None, {"fields": (("proposal_link", "unit_display", "kind_display"),)}),
+            *self.reference_fieldsets(request, obj),
+            *self.signing_fieldsets(obj),
+            *self.header_fieldsets(request, obj),
             *self.text_fieldsets(request, obj, editable),
             (_("联系方式"), {"fields": contact}),
             (_("版记"), {"fields": ("cc",)}),
-            *self.signing_fieldsets(obj),
             (_("办理经过"), {"fields": ("timeline",), "classes": ("collapse",)}),
         ]
 
@@ -317,6 +293,11 @@ class LetterAdmin(VerbAdmin):
             "preview_url": self._url("preview", obj) if obj.signed_on is None else "",
             "download_url": self._url("download", obj) if obj.pdf else "",
             "letter_notes": notes,
+            # The typed text can be previewed without saving while the user may edit it.
+            "preview_typed": obj.state == self.model.State.DRAFT
+            and obj.unit_id in _unit_ids(request),
+            # The editor and its PDF side by side need the room of the navigation sidebar.
+            "is_nav_sidebar_enabled": False,
         }
 
     def describe(self, obj) -> str:
@@ -498,30 +479,56 @@ class LetterAdmin(VerbAdmin):
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.start_template, context)
 
+    @xframe_options_sameorigin
     def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """The letter as it would print now, with the 草稿 mark while unsigned."""
+        """The letter as it would print now, with the 草稿 mark while unsigned.
+
+        A POST (the editor's 预览 button, aimed at the frame beside the form) renders what is
+        typed without saving it: the form is bound to a copy of the draft in memory.
+        """
         obj = self._visible_or_404(request, object_id)
         if obj.signed_on is not None:
             # The signed letter is the stored file, not a new rendering of it.
             return HttpResponseRedirect(self._url("download", obj))
+        in_frame = request.method == "POST"
+        if in_frame:
+            if obj.state != self.model.State.DRAFT or obj.unit_id not in _unit_ids(request):
+                raise Http404
+            form = self.get_form(request, obj, change=True)(request.POST, instance=obj)
+            if not form.is_valid():
+                errors = [str(e) for field in form.errors.values() for e in field]
+                return self._frame_message(_("无法预览：%(e)s") % {"e": "；".join(errors)})
         from replies.pdf import LetterTooLarge
 
         try:
             data = workflow.render_pdf(obj)
         except LetterTooLarge:
-            self.message_user(
-                request, _("正文过长，无法生成PDF，请检查是否误粘贴了大量内容。"), messages.ERROR
-            )
+            message = _("正文过长，无法生成PDF，请检查是否误粘贴了大量内容。")
+            if in_frame:
+                return self._frame_message(message)
+            self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(self._url("change", obj))
         response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = _content_disposition(
+        response["Content-Disposition"] = content_disposition(
             "inline", f"{obj.title}（草稿）.pdf", f"draft-{obj.pk}.pdf"
         )
         patch_cache_control(response, private=True, no_store=True)
         return response
 
+    @staticmethod
+    def _frame_message(message: str) -> HttpResponse:
+        html = format_html(
+            '<!doctype html><meta charset="utf-8"><body style="font:14px sans-serif;'
+            'color:#b42318;padding:1em">{}</body>',
+            message,
+        )
+        response = HttpResponse(html)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    @xframe_options_sameorigin
     def download_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """The stored signed PDF, named after its 文号."""
+        """The stored signed PDF, named after its 文号 (``?inline=1``: shown in the editor)."""
         obj = self._visible_or_404(request, object_id)
         if obj.signed_on is None:
             self.message_user(request, _("尚未签发，没有签发件。"), messages.WARNING)
@@ -535,502 +542,10 @@ class LetterAdmin(VerbAdmin):
             self.message_user(request, _("签发件文件缺失，请联系系统管理员。"), messages.ERROR)
             return HttpResponseRedirect(self._url("change", obj))
         response = FileResponse(handle, content_type="application/pdf")
-        response["Content-Disposition"] = _content_disposition(
-            "attachment",
+        response["Content-Disposition"] = content_disposition(
+            "inline" if request.GET.get("inline") else "attachment",
             f"{obj.doc_number or obj.title}.pdf",
             f"{self.opts.model_name}-{obj.pk}.pdf",
         )
         patch_cache_control(response, private=True)
         return response
-
-
-# --- Replies --------------------------------------------------------------------------------
-
-
-def _record_feedback(reply: Reply, actor, d: dict[str, Any]) -> Feedback:
-    return workflow.record_feedback(
-        reply,
-        actor=actor,
-        proposer=d["proposer"],
-        rating=d["rating"],
-        on_work=d["on_work"],
-        on_result=d["on_result"],
-        comment=d["comment"],
-        channel=d["channel"],
-    )
-
-
-REPLY_VERBS: tuple[Verb, ...] = (
-    Verb(
-        "submit",
-        _("提交签发"),
-        lambda r, actor, d: workflow.submit_reply(
-            r, actor=actor, override_reason=d.get("override_reason") or ""
-        ),
-        SubmitReplyForm,
-        who=UNIT,
-    ),
-    Verb(
-        "return",
-        _("退回修改"),
-        lambda r, actor, d: workflow.return_reply(r, actor=actor, comment=d["comment"]),
-        ReturnLetterForm,
-        who=SIGNER,
-    ),
-    Verb(
-        "sign",
-        _("签发"),
-        lambda r, actor, d: workflow.sign_reply(r, actor=actor),
-        ConfirmSignForm,
-        who=SIGNER,
-    ),
-    Verb("send", _("送达"), lambda r, actor, d: workflow.send_reply(r, actor=actor), who=UNIT),
-    Verb(
-        "publish",
-        _("公开"),
-        lambda r, actor, d: workflow.publish_reply(r, actor=actor),
-        who=UNIT_OR_COMMITTEE,
-    ),
-    Verb(
-        "feedback",
-        _("录入征询意见"),
-        _record_feedback,
-        FeedbackEntryForm,
-        who=UNIT_OR_COMMITTEE,
-        single=True,
-    ),
-    Verb(
-        "supersede",
-        _("更正"),
-        lambda r, actor, d: workflow.supersede_reply(r, actor=actor, reason=d["reason"]),
-        SupersedeReplyForm,
-        who=UNIT,
-        single=True,
-    ),
-)
-
-
-class FeedbackInline(ReadOnlyInline, admin.TabularInline):
-    model = Feedback
-    fields = (
-        "proposer",
-        "rating",
-        "on_work",
-        "on_result",
-        "comment",
-        "channel",
-        "received_at",
-        "recorded_by",
-    )
-    readonly_fields = fields
-    verbose_name_plural = _("征询意见（送达后由提案者反馈，或通过“录入征询意见”登记）")
-
-    def has_view_permission(self, request, obj=None):
-        """Once sent; the replying unit's and the offices' business, not a co-handling unit's.
-
-        ``obj`` is the reply; without one (the inline's queryset asks) the rows are those of
-        a reply the parent admin has already let the user see.
-        """
-        if _sees_everything(request):
-            return obj is None or obj.state in {ReplyState.SENT, ReplyState.PUBLISHED}
-        if obj is None:
-            return bool(_unit_ids(request))
-        sent = obj.state in {ReplyState.SENT, ReplyState.PUBLISHED}
-        return sent and obj.unit_id in _unit_ids(request)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("proposer", "recorded_by")
-
-
-@admin.register(Reply)
-class ReplyAdmin(LetterAdmin):
-    form = ReplyForm
-    edit_fields = workflow.REPLY_EDITABLE_FIELDS
-    edit_letter = staticmethod(workflow.edit_reply)
-    start_label = _("起草答复")
-    verbs = REPLY_VERBS
-    transitions = REPLY_VERB_STATES
-    actions = [_verb_action(v) for v in REPLY_VERBS]
-    inlines = [FeedbackInline]
-
-    list_display = (
-        "doc_number_display",
-        "title",
-        "unit_display",
-        "proposal_number",
-        "kind",
-        "result_display",
-        "disclosure",
-        "state",
-        "signed_on",
-        "delivery_display",
-    )
-    list_filter = (
-        "state",
-        "disclosure",
-        "result_class",
-        "kind",
-        ("unit", admin.RelatedOnlyFieldListFilter),
-    )
-    extra_readonly_fields = (
-        "opinion_override_reason",
-        "sent_at",
-        "published_on",
-        "supersedes_link",
-        "superseded_by_link",
-        "opinions_display",
-        "result_history_display",
-    )
-
-    def text_fieldsets(self, request, obj, editable):
-        result = ("result_label", "disclosure")
-        fieldsets = [
-            *super().text_fieldsets(request, obj, editable),
-            (_("办理结果与公开属性"), {"fields": result}),
-        ]
-        if obj is not None and (_sees_everything(request) or obj.unit_id in _unit_ids(request)):
-            # What the lead unit drafts from: the co-handling opinions, and earlier results.
-            history = ("opinions_display", "result_history_display")
-            fieldsets.insert(0, (_("会办意见与办理结果"), {"fields": history}))
-        return fieldsets
-
-    def filled_fields(self, obj):
-        fields = super().filled_fields(obj)
-        fields += [
-            f for f in ("opinion_override_reason", "sent_at", "published_on") if getattr(obj, f)
-        ]
-        if obj.supersedes_id:
-            fields.append("supersedes_link")
-        if Reply.objects.filter(supersedes=obj).exists():
-            fields.append("superseded_by_link")
-        return fields
-
-    def letter_context(self, request, obj):
-        context = super().letter_context(request, obj)
-        if obj.supersedes_id and obj.signed_on is None:
-            note = _("本稿是对“%(old)s”的更正，签发送达后原答复不再公开。") % {
-                "old": obj.supersedes
-            }
-            context["letter_notes"].insert(0, note)
-        return context
-
-    def available_verbs(self, request, obj):
-        verbs = super().available_verbs(request, obj)
-        hidden = set()
-        if obj.disclosure != Disclosure.PUBLIC:
-            hidden.add("publish")
-        names = {v.name for v in verbs}
-        if "supersede" in names and Reply.objects.filter(supersedes=obj).exists():
-            hidden.add("supersede")
-        if "feedback" in names and not feedback_proposers(obj):
-            hidden.add("feedback")
-        return [v for v in verbs if v.name not in hidden]
-
-    def report_verb(self, request, verb, done, failed):
-        if verb.name != "supersede" or not done:
-            return super().report_verb(request, verb, done, failed)
-        for new in done:
-            msg = format_html(
-                '{} <a href="{}">{}</a>{}',
-                _("已生成更正稿"),
-                self._url("change", new),
-                new,
-                _("，原答复保持不变。请修改更正稿后重新提交签发。"),
-            )
-            self.message_user(request, msg, messages.SUCCESS)
-        return super().report_verb(request, verb, [], failed)
-
-    def startable(self, request):
-        return (
-            Assignment.objects.filter(
-                unit_id__in=_unit_ids(request),
-                role__in=[Assignment.Role.LEAD, Assignment.Role.SEPARATE],
-            )
-            .exclude(replies__state__in=[ReplyState.DRAFT, ReplyState.PENDING_SIGNATURE])
-            .select_related("proposal", "unit")
-            .order_by("proposal__number", "pk")
-        )
-
-    def start_choices(self, request):
-        if not _unit_ids(request):
-            return []
-        replies, follow_ups = [], []
-        for a in self.startable(request).filter(
-            state__in=[AssignmentState.ACCEPTED, AssignmentState.REPLIED]
-        ):
-            what = f"{a.proposal}（{a.unit}，{a.get_role_display()}）"
-            if a.state == AssignmentState.REPLIED:
-                follow_ups.append((f"{a.pk}:{Reply.Kind.FOLLOW_UP}", what))
-            elif a.round > 1:
-                replies.append((str(a.pk), _("重新办理：") + what))
-            else:
-                replies.append((str(a.pk), what))
-        groups = [(_("答复"), replies), (_("再次答复（跟踪办理情况）"), follow_ups)]
-        return [(label, choices) for label, choices in groups if choices]
-
-    def start_letter(self, assignment_id, kind, actor):
-        return workflow.start_reply(assignment_id, actor=actor, kind=kind or Reply.Kind.REPLY)
-
-    @admin.display(description=_("办理结果"), ordering="result_class")
-    def result_display(self, obj: Reply) -> str:
-        if not obj.result_label:
-            return "-"
-        return f"{obj.result_label}（{obj.result_class}）" if obj.result_class else obj.result_label
-
-    @admin.display(description=_("送达/公开"), ordering="sent_at")
-    def delivery_display(self, obj: Reply) -> str:
-        parts = []
-        if obj.sent_at:
-            parts.append(_("%(d)s送达") % {"d": date_format(timezone.localdate(obj.sent_at))})
-        if obj.published_on:
-            parts.append(_("%(d)s公开") % {"d": date_format(obj.published_on)})
-        return "，".join(parts) or "-"
-
-    @admin.display(description=_("更正的答复"))
-    def supersedes_link(self, obj: Reply) -> str:
-        old = obj.supersedes
-        if old is None:
-            return "-"
-        return format_html('<a href="{}">{}</a>', self._url("change", old), old)
-
-    @admin.display(description=_("更正稿"))
-    def superseded_by_link(self, obj: Reply) -> str:
-        new = Reply.objects.filter(supersedes=obj).first()
-        if new is None:
-            return "-"
-        return format_html(
-            '<a href="{}">{}</a>（{}）', self._url("change", new), new, new.get_state_display()
-        )
-
-    @admin.display(description=_("会办意见"))
-    def opinions_display(self, obj: Reply) -> SafeString:
-        cos = (
-            Assignment.objects.active()
-            .filter(proposal_id=obj.proposal_id, role=Assignment.Role.CO)
-            .select_related("unit")
-        )
-        delivered = {
-            op.assignment_id: op
-            for op in CoOpinion.objects.filter(
-                proposal_id=obj.proposal_id, state=OpinionState.DELIVERED
-            )
-        }
-        rows = []
-        for a in cos:
-            op = delivered.get(a.pk)
-            if op is None:
-                rows.append((a.unit, a.get_state_display(), _("尚未收到"), "-"))
-                continue
-            link = format_html(
-                '<a href="{}">{}</a>',
-                reverse("admin:replies_coopinion_change", args=[op.pk]),
-                op.doc_number or op.title,
-            )
-            rows.append((a.unit, a.get_state_display(), link, _when(op.delivered_at)))
-        headers = (_("会办单位"), _("交办状态"), _("会办意见"), _("送达时间"))
-        return _table(headers, rows, _("本件没有会办单位。"))
-
-    @admin.display(description=_("办理结果历史"))
-    def result_history_display(self, obj: Reply) -> SafeString:
-        rows = [
-            (
-                r.doc_number or r.title,
-                r.get_kind_display(),
-                r.result_label or "-",
-                r.get_result_class_display() or "-",
-                f"{r.signed_on:%Y-%m-%d}" if r.signed_on else "-",
-                _when(r.sent_at),
-            )
-            for r in workflow.result_history(obj.assignment)
-        ]
-        headers = (_("文号"), _("类型"), _("办理结果"), _("类别"), _("成文日期"), _("送达时间"))
-        return _table(headers, rows, _("尚无已送达的答复。"))
-
-
-# --- Co-handling opinions -------------------------------------------------------------------
-
-OPINION_VERBS: tuple[Verb, ...] = (
-    Verb(
-        "submit",
-        _("提交签发"),
-        lambda o, actor, d: workflow.submit_opinion(o, actor=actor),
-        who=UNIT,
-    ),
-    Verb(
-        "return",
-        _("退回修改"),
-        lambda o, actor, d: workflow.return_opinion(o, actor=actor, comment=d["comment"]),
-        ReturnLetterForm,
-        who=SIGNER,
-    ),
-    Verb(
-        "sign",
-        _("签发"),
-        lambda o, actor, d: workflow.sign_opinion(o, actor=actor),
-        ConfirmSignForm,
-        who=SIGNER,
-    ),
-    Verb(
-        "deliver",
-        _("送主办单位"),
-        lambda o, actor, d: workflow.deliver_opinion(o, actor=actor),
-        who=UNIT,
-    ),
-)
-
-
-@admin.register(CoOpinion)
-class CoOpinionAdmin(LetterAdmin):
-    form = OpinionForm
-    edit_fields = workflow.EDITABLE_FIELDS
-    edit_letter = staticmethod(workflow.edit_opinion)
-    start_label = _("起草会办意见")
-    verbs = OPINION_VERBS
-    transitions = OPINION_TRANSITIONS
-    actions = [_verb_action(v) for v in OPINION_VERBS]
-
-    list_display = (
-        "doc_number_display",
-        "title",
-        "unit_display",
-        "proposal_number",
-        "state",
-        "signed_on",
-        "delivered_at",
-    )
-    list_filter = ("state", ("unit", admin.RelatedOnlyFieldListFilter))
-
-    def filled_fields(self, obj):
-        return [*super().filled_fields(obj), *(["delivered_at"] if obj.delivered_at else [])]
-
-    extra_readonly_fields = ("delivered_at",)
-
-    def startable(self, request):
-        open_states = [OpinionState.DRAFT, OpinionState.PENDING_SIGNATURE, OpinionState.SIGNED]
-        return (
-            Assignment.objects.filter(
-                unit_id__in=_unit_ids(request),
-                role=Assignment.Role.CO,
-                state=AssignmentState.ACCEPTED,
-            )
-            .exclude(opinions__state__in=open_states)
-            .select_related("proposal", "unit")
-            .order_by("proposal__number", "pk")
-        )
-
-    def start_choices(self, request):
-        if not _unit_ids(request):
-            return []
-        choices = [(str(a.pk), f"{a.proposal}（{a.unit}，会办）") for a in self.startable(request)]
-        return [(_("会办"), choices)] if choices else []
-
-    def start_letter(self, assignment_id, kind, actor):
-        return workflow.start_opinion(assignment_id, actor=actor)
-
-
-# --- Feedback and 文号 counters: read-only lists --------------------------------------------
-
-
-@admin.register(Feedback)
-class FeedbackAdmin(OfficeAdmin):
-    """Proposers' answers change only through ``record_feedback`` (the reply's verb)."""
-
-    list_display = (
-        "received_at",
-        "reply_link",
-        "proposal_number",
-        "unit_name",
-        "proposer",
-        "rating",
-        "on_work",
-        "on_result",
-        "channel",
-        "recorded_by",
-    )
-    list_filter = ("rating", "channel", ("reply__unit", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("proposer__name", "proposal__number", "proposal__title", "comment")
-    list_select_related = ("reply__unit", "proposal", "proposer", "recorded_by")
-    date_hierarchy = "received_at"
-    fields = (
-        "reply_link",
-        "proposal_number",
-        "proposer",
-        "rating",
-        "on_work",
-        "on_result",
-        "comment",
-        "channel",
-        "received_at",
-        "recorded_by",
-    )
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if _sees_everything(request):
-            return qs
-        return qs.filter(reply__unit_id__in=_unit_ids(request))
-
-    def has_view_permission(self, request, obj=None):
-        return _sees_everything(request) or bool(_unit_ids(request))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("答复"), ordering="reply")
-    def reply_link(self, obj: Feedback) -> str:
-        url = reverse("admin:replies_reply_change", args=[obj.reply_id])
-        reply = obj.reply
-        return format_html('<a href="{}">{}</a>', url, reply.doc_number or reply.get_kind_display())
-
-    @admin.display(description=_("提案号"), ordering="proposal__number")
-    def proposal_number(self, obj: Feedback) -> str:
-        return obj.proposal.number or "-"
-
-    @admin.display(description=_("承办单位"))
-    def unit_name(self, obj: Feedback) -> str:
-        return str(obj.reply.unit)
-
-
-@admin.register(DocNumberCounter)
-class DocNumberCounterAdmin(OfficeAdmin):
-    """文号 are taken by signing only; the committee can see how far each unit has got."""
-
-    list_display = ("unit_name", "year", "last_number", "last_doc_number")
-    list_filter = ("year",)
-    search_fields = ("unit__name", "unit__short_name", "unit__docno_prefix")
-    list_select_related = ("unit",)
-    ordering = ("-year", "unit__name")
-    fields = ("unit_name", "year", "last_number", "last_doc_number")
-    readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None):
-        return _is_committee(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("承办单位"), ordering="unit__name")
-    def unit_name(self, obj: DocNumberCounter) -> str:
-        return str(obj.unit)
-
-    @admin.display(description=_("最近文号"))
-    def last_doc_number(self, obj: DocNumberCounter) -> str:
-        if not obj.last_number or not obj.unit.docno_prefix:
-            return "-"
-        prefix = obj.unit.docno_prefix
-        return Reply(
-            docno_prefix=prefix, docno_year=obj.year, docno_number=obj.last_number
-        ).doc_number

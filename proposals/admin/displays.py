@@ -1,0 +1,134 @@
+"""Read-only displays the admins share: the timeline of transitions and the due-date table."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from proposals import models as _models
+from proposals.models import (
+    VERB_LABELS,
+    AssignmentState,
+    DueDate,
+    ProposalStatus,
+    Transition,
+)
+
+STATE_LABELS: dict[str, str] = {
+    **dict(ProposalStatus.choices),
+    **dict(AssignmentState.choices),
+    "workday": _("上班"),
+    "day_off": _("休息"),
+}
+#: The clock whose date is "the" deadline of an assignment (its reply, or a co-unit's opinion).
+REPLY_CLOCKS = (DueDate.Clock.REPLY, DueDate.Clock.REHANDLING_REPLY, DueDate.Clock.CO_OPINION)
+
+
+def _when(value: datetime.datetime | None) -> str:
+    return date_format(localtime(value), "Y-m-d H:i") if value else "-"
+
+
+def _state_change(t: Transition) -> str:
+    before = STATE_LABELS.get(t.from_state, t.from_state)
+    after = STATE_LABELS.get(t.to_state, t.to_state)
+    if before and after and before != after:
+        return f"{before} → {after}"
+    return str(after or before or "")
+
+
+def _transitions_table(transitions: Iterable[Transition]) -> SafeString:
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                _when(t.at),
+                t.actor or _("系统"),
+                VERB_LABELS.get(t.verb, t.verb),
+                _state_change(t),
+                t.note,
+            )
+            for t in transitions
+        ),
+    )
+    if not rows:
+        return format_html("<p>{}</p>", _("尚无操作记录。"))
+    return format_html(
+        '<table class="timeline"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+        "</tr></thead><tbody>{}</tbody></table>",
+        _("时间"),
+        _("操作人"),
+        _("操作"),
+        _("状态"),
+        _("说明"),
+        rows,
+    )
+
+
+def due_status(d: DueDate, on: datetime.date | None = None) -> SafeString:
+    """完成 / 剩 N 天 / 逾期 N 天 (red), as the due-date tables and the dashboard show it."""
+    if d.completed_on is not None:
+        late = d.completed_on > d.due_on
+        return format_html(
+            '<span class="due {}">{}</span>',
+            "due-late-done" if late else "due-done",
+            _("逾期完成") if late else _("已完成"),
+        )
+    days = (d.due_on - (on or _models.today())).days
+    if days < 0:
+        return format_html(
+            '<span class="due due-overdue">{}</span>', _("逾期 %(n)d 天") % {"n": -days}
+        )
+    if days == 0:
+        return format_html('<span class="due due-soon">{}</span>', _("今天到期"))
+    return format_html(
+        '<span class="due {}">{}</span>',
+        "due-soon" if days <= 7 else "due-open",
+        _("剩 %(n)d 天") % {"n": days},
+    )
+
+
+def _due_dates_table(dues: Iterable[DueDate]) -> SafeString:
+    on = _models.today()
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                d.get_clock_display(),
+                d.round,
+                f"{d.due_on:%Y-%m-%d}",
+                due_status(d, on),
+                f"{d.completed_on:%Y-%m-%d}" if d.completed_on else "-",
+                d.explanation,
+            )
+            for d in sorted(dues, key=lambda d: (d.round, d.due_on))
+        ),
+    )
+    if not rows:
+        return format_html("<p>{}</p>", _("无到期日。"))
+    return format_html(
+        '<table class="due-table"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+        "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+        _("时限"),
+        _("轮次"),
+        _("到期日"),
+        _("状态"),
+        _("完成日期"),
+        _("计算说明"),
+        rows,
+    )
+
+
+def content_disposition(kind: str, filename: str, fallback: str) -> str:
+    """RFC 6266 with an ASCII fallback and the real name in RFC 5987 ``filename*``."""
+    filename = re.sub(r'[\\/:*?"<>|\r\n]+', "_", filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -1,0 +1,381 @@
+"""Proposals: the committee files, numbers, merges and assigns; units read what is theirs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from proposals import workflow
+from proposals.admin.access import (
+    OfficeInline,
+    PlainRelationsMixin,
+    ReadOnlyInline,
+    SaveChangedFieldsMixin,
+    _is_committee,
+    _sees_everything,
+    _unit_ids,
+    proposals_visible_to,
+)
+from proposals.admin.displays import (
+    REPLY_CLOCKS,
+    _due_dates_table,
+    _transitions_table,
+)
+from proposals.admin.verbs import Verb, VerbAdmin, _verb_action, register_panel
+from proposals.forms import (
+    AssignProposalForm,
+    AttachmentForm,
+    ConfirmForm,
+    MergeProposalForm,
+    NotFileProposalForm,
+    ReturnProposalForm,
+)
+from proposals.models import (
+    PROPOSAL_TRANSITIONS,
+    Assignment,
+    ContactRecord,
+    CoProposer,
+    Proposal,
+    ProposalAttachment,
+    ProposalStatus,
+    Session,
+)
+
+#: While a proposal is in these states its co-proposers may still change.
+COPROPOSERS_EDITABLE = frozenset(
+    {ProposalStatus.DRAFT, ProposalStatus.RETURNED, ProposalStatus.SUBMITTED}
+)
+
+
+PROPOSAL_VERBS: tuple[Verb, ...] = (
+    Verb("submit", _("提交"), lambda p, actor, d: workflow.submit_proposal(p, actor=actor)),
+    Verb(
+        "return",
+        _("退回修改"),
+        lambda p, actor, d: workflow.return_proposal(p, actor=actor, reason=d["reason"]),
+        ReturnProposalForm,
+    ),
+    Verb("resubmit", _("重新提交"), lambda p, actor, d: workflow.resubmit_proposal(p, actor=actor)),
+    Verb(
+        "file",
+        _("立案"),
+        lambda p, actor, d: workflow.file_proposal(p, actor=actor),
+        ConfirmForm,
+    ),
+    Verb(
+        "not_file",
+        _("不予立案"),
+        lambda p, actor, d: workflow.not_file_proposal(
+            p, actor=actor, disposition=d["disposition"], note=d["note"]
+        ),
+        NotFileProposalForm,
+    ),
+    Verb(
+        "merge",
+        _("并案"),
+        lambda p, actor, d: workflow.merge_proposal(
+            p, into=d["target"], actor=actor, note=d["note"]
+        ),
+        MergeProposalForm,
+    ),
+    Verb(
+        "assign",
+        _("交办"),
+        lambda p, actor, d: workflow.assign_proposal(
+            p, actor=actor, units=d["units"], assigned_on=d["assigned_on"], note=d["note"]
+        ),
+        AssignProposalForm,
+    ),
+    Verb("close", _("办结"), lambda p, actor, d: workflow.close_proposal(p, actor=actor)),
+)
+
+
+class CoProposerInline(OfficeInline, admin.TabularInline):
+    model = CoProposer
+    autocomplete_fields = ("proposer",)
+    verbose_name = _("联名提案人")
+    verbose_name_plural = _("联名提案人（提交审查前可修改）")
+
+    def _editable(self, request, obj) -> bool:
+        return _is_committee(request) and (obj is None or obj.status in COPROPOSERS_EDITABLE)
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def get_fields(self, request, obj=None):
+        if self._editable(request, obj):
+            return ["proposer", "position", "confirmed_at"]
+        # Read-only rows show a labelled name (CoProposer.proposer has no verbose_name).
+        return ["proposer_name", "position", "confirmed_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["proposer_name"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "proposer":
+            field.label = _("提案者")
+        return field
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("proposer")
+
+    @admin.display(description=_("提案者"))
+    def proposer_name(self, obj: CoProposer) -> str:
+        return str(obj.proposer) if obj.pk else "-"
+
+
+class ProposalAssignmentInline(ReadOnlyInline, admin.TabularInline):
+    model = Assignment
+    fields = ("unit", "role", "state", "round", "assigned_on", "reply_due")
+    readonly_fields = fields
+    show_change_link = True
+    verbose_name_plural = _("交办（通过“交办”操作增加）")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("unit").prefetch_related("due_dates")
+
+    @admin.display(description=_("答复（会办）期限"))
+    def reply_due(self, obj: Assignment) -> str:
+        for clock in REPLY_CLOCKS:
+            due = obj.due(clock)
+            if due is not None:
+                return f"{due.due_on:%Y-%m-%d}"
+        return "-"
+
+
+class AttachmentInline(OfficeInline, admin.TabularInline):
+    """Attachments download through the project's ``attachment-download`` view, which asks
+    the proposal's visibility again; the media URL is never shown."""
+
+    model = ProposalAttachment
+    form = AttachmentForm
+    readonly_fields = ("download", "uploader", "uploaded_at")
+
+    def get_fields(self, request, obj=None):
+        if _is_committee(request):
+            return ("file", "name", "download", "uploader", "uploaded_at")
+        return ("name", "download", "uploader", "uploaded_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description=_("上传人"))
+    def uploader(self, obj: ProposalAttachment) -> str:
+        return str(obj.uploaded_by) if obj.uploaded_by else "-"
+
+    @admin.display(description=_("下载"))
+    def download(self, obj: ProposalAttachment) -> str:
+        if obj.pk is None:
+            return "-"
+        try:
+            url = reverse("attachment-download", args=[obj.pk])
+        except NoReverseMatch:
+            return "-"
+        return format_html('<a href="{}">{}</a>', url, _("下载"))
+
+
+@admin.register(Proposal)
+class ProposalAdmin(PlainRelationsMixin, SaveChangedFieldsMixin, VerbAdmin):
+    verbs = PROPOSAL_VERBS
+    plain_relations = {"lead_proposer": "lead_proposer_name", "session": "session_name"}
+    transitions = PROPOSAL_TRANSITIONS
+    state_field = "status"
+    actions = [_verb_action(v) for v in PROPOSAL_VERBS]
+
+    list_display = (
+        "number",
+        "title",
+        "session",
+        "lead_proposer",
+        "category",
+        "status",
+        "units_display",
+        "is_key",
+        "submitted_at",
+    )
+    list_display_links = ("number", "title")
+    list_filter = ("status", "session", "category", "is_key")
+    search_fields = ("number", "title", "lead_proposer__name")
+    list_select_related = ("session", "lead_proposer")
+    autocomplete_fields = ("lead_proposer",)
+    readonly_fields = (
+        "number",
+        "status",
+        "submitted_at",
+        "filed_at",
+        "merged_into",
+        "disposition",
+        "review_note",
+        "timeline",
+    )
+    inlines = [CoProposerInline, ProposalAssignmentInline, AttachmentInline]
+
+    _content = (_("提案内容"), {"fields": ("reason", "analysis", "suggestions")})
+    _key = (_("重点提案"), {"fields": ("is_key", "supervising_leader", "key_reply_months")})
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (None, {"fields": ("session", "title", "category", "lead_proposer")}),
+                self._content,
+                self._key,
+            ]
+        return [
+            (
+                None,
+                {"fields": ("session", "number", "status", "title", "category", "lead_proposer")},
+            ),
+            self._content,
+            self._key,
+            (
+                _("审查"),
+                {
+                    "fields": (
+                        "submitted_at",
+                        "filed_at",
+                        "merged_into",
+                        "disposition",
+                        "review_note",
+                    ),
+                    "classes": ("collapse",),
+                },
+            ),
+            (_("办理经过与到期日"), {"fields": ("timeline",)}),
+        ]
+
+    def get_queryset(self, request):
+        qs = proposals_visible_to(super().get_queryset(request), request.user)
+        units = Assignment.objects.active().select_related("unit").order_by("role", "pk")
+        return qs.prefetch_related(Prefetch("assignments", queryset=units, to_attr="units_now"))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.serial is not None:
+            readonly.append("session")  # the number was given out in this session
+        return readonly
+
+    def has_view_permission(self, request, obj=None):
+        return _sees_everything(request) or bool(_unit_ids(request))
+
+    def has_delete_permission(self, request, obj=None):
+        # Only drafts: anything submitted has an audit trail that protects it.
+        ok = obj is None or obj.status == ProposalStatus.DRAFT
+        return ok and super().has_delete_permission(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ProposalAttachment:
+            return super().save_formset(request, form, formset, change)
+        for attachment in formset.save(commit=False):
+            if attachment.pk is None:
+                attachment.uploaded_by = request.user
+            attachment.save()
+        for attachment in formset.deleted_objects:
+            attachment.delete()
+        formset.save_m2m()
+
+    def describe(self, obj: Proposal) -> str:
+        return f"{obj}（{obj.session}，{obj.get_status_display()}）"
+
+    def render_verb_page(self, request, verb, objects, form, action_name, done_url):
+        response = super().render_verb_page(request, verb, objects, form, action_name, done_url)
+        if verb.name == "file":
+            response.context_data["objects"] = self.filing_descriptions(objects)
+        return response
+
+    def filing_descriptions(self, objects: list[Proposal]) -> list[tuple[Proposal, str]]:
+        """The numbers filing will give, in the order the proposals are filed (a filing
+        elsewhere in the session meanwhile takes the next number first)."""
+        sessions = {s.pk: s for s in Session.objects.filter(pk__in={p.session_id for p in objects})}
+        serials = {pk: s.last_serial for pk, s in sessions.items()}
+        rows = []
+        for p in objects:
+            if p.status != ProposalStatus.SUBMITTED:
+                rows.append((p, _("%(p)s — 当前状态不能立案") % {"p": self.describe(p)}))
+                continue
+            serials[p.session_id] += 1
+            number = sessions[p.session_id].format_number(serials[p.session_id])
+            rows.append((p, _("%(p)s — 立案编号 %(n)s") % {"p": self.describe(p), "n": number}))
+        return rows
+
+    @admin.display(description=_("第一提案人"))
+    def lead_proposer_name(self, obj: Proposal) -> str:
+        return str(obj.lead_proposer)
+
+    @admin.display(description=_("届次会议"))
+    def session_name(self, obj: Proposal) -> str:
+        return str(obj.session)
+
+    @admin.display(description=_("承办单位"))
+    def units_display(self, obj: Proposal) -> str:
+        units = getattr(obj, "units_now", None)
+        if not units:
+            return "-"
+        return "、".join(f"{a.unit}（{a.get_role_display()}）" for a in units)
+
+    @admin.display(description=_("办理经过"))
+    def timeline(self, obj: Proposal) -> SafeString | str:
+        if obj is None or obj.pk is None:
+            return "-"
+        transitions = obj.transitions.select_related("actor").order_by("at", "id")
+        parts = [_transitions_table(transitions)]
+        assignments = obj.assignments.select_related("unit").prefetch_related("due_dates")
+        for a in assignments:
+            parts.append(
+                format_html(
+                    "<h4>{}（{}）· {}</h4>{}",
+                    a.unit,
+                    a.get_role_display(),
+                    a.get_state_display(),
+                    _due_dates_table(a.due_dates.all()),
+                )
+            )
+        return format_html_join("", "{}", ((p,) for p in parts))
+
+
+def contacts_panel(request: HttpRequest, obj: Proposal) -> tuple[str, SafeString]:
+    """The contacts of the proposal's assignments the user may see."""
+    records = (
+        ContactRecord.objects.visible_to(request.user)
+        .filter(assignment__proposal=obj)
+        .select_related("assignment__unit", "recorded_by")
+        .prefetch_related("proposers")
+    )
+    return _("沟通记录"), contacts_table(records)
+
+
+register_panel(Proposal, contacts_panel)
+
+
+def contacts_table(records) -> SafeString:
+    rows = [
+        (
+            f"{c.contacted_on:%Y-%m-%d}",
+            c.assignment.unit,
+            c.get_method_display(),
+            "、".join(p.name for p in c.proposers.all()) or "-",
+            c.participants or "-",
+            c.notes or "-",
+            c.recorded_by or "-",
+        )
+        for c in records
+    ]
+    if not rows:
+        return format_html("<p>{}</p>", _("尚无沟通记录。"))
+    head = (_("日期"), _("单位"), _("方式"), _("提案者"), _("参与人员"), _("内部记录"), _("记录人"))
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", "<th>{}</th>", ((h,) for h in head)),
+        format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows),
+    )

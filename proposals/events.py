@@ -1,0 +1,100 @@
+"""Events the workflow announces, for whoever must act next, without importing that someone.
+
+The base apps (``proposals``, ``replies``) must not import ``tracker`` (dependencies run
+``tracker`` → ``replies`` → ``proposals``), yet ``tracker`` sends the notices: "an assignment
+reached your unit", "a draft awaits your signature". So a workflow function says, in one line,
+``events.emit("reply_sent", reply_id=reply.pk)``, and ``tracker.apps.TrackerConfig.ready``
+registers the handler that turns it into e-mails.
+
+Why not Django signals (``post_save`` and friends):
+
+- explicit: an event is named by the verb that caused it and emitted at exactly one call site,
+  inside the workflow function. ``grep 'emit("reply_sent"'`` finds the cause; a ``post_save``
+  receiver fires on every save (factories, migrations, the admin) and must guess why;
+- on commit: handlers run only after the workflow's transaction commits
+  (``transaction.on_commit``), never on a rollback, and never see half-written rows. A
+  handler that fails is logged and cannot undo the committed workflow call (``robust``);
+- ids only: handlers receive primary keys and load what they need, like Celery tasks do.
+
+Events and their ids (keep this list in step with the ``emit`` calls):
+
+=========================  =====================================  =================================
+event                      emitted by                              ids
+=========================  =====================================  =================================
+``assignment_created``     ``proposals.workflow.assign_proposal``  ``assignment_id``
+``reassignment_decided``   ``approve_reassignment``,               ``assignment_id``
+                           ``refuse_reassignment``
+``awaiting_signature``     ``replies.workflow.submit_reply``,      ``reply_id`` or ``opinion_id``
+                           ``submit_opinion``
+``reply_sent``             ``replies.workflow.send_reply``         ``reply_id``
+``feedback_not_satisfied`` ``replies.workflow.record_feedback``    ``feedback_id``
+=========================  =====================================  =================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[..., None]
+
+_handlers: dict[str, list[Handler]] = {}
+_silenced: ContextVar[bool] = ContextVar("proposals_events_silenced", default=False)
+
+
+def register(name: str, handler: Handler) -> None:
+    """Call ``handler(**ids)`` after the commit of every transaction that emits ``name``.
+
+    Registering the same handler twice is a no-op, so an ``AppConfig.ready`` that runs twice
+    (as it may in tests) does not double the notices.
+    """
+    handlers = _handlers.setdefault(name, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def unregister(name: str, handler: Handler) -> None:
+    with contextlib.suppress(KeyError, ValueError):
+        _handlers[name].remove(handler)
+
+
+def handlers_for(name: str) -> tuple[Handler, ...]:
+    return tuple(_handlers.get(name, ()))
+
+
+def emit(name: str, **ids: int) -> None:
+    """Announce ``name``: each registered handler runs once the current transaction commits.
+
+    Outside a transaction (autocommit) the handlers run at once. Inside ``silenced()`` nothing
+    is announced.
+    """
+    if _silenced.get():
+        return
+    for handler in handlers_for(name):
+        transaction.on_commit(_bind(name, handler, ids), robust=True)
+
+
+def _bind(name: str, handler: Handler, ids: dict[str, int]) -> Callable[[], None]:
+    def run_handler() -> None:
+        logger.debug("event %s %s → %s", name, ids, getattr(handler, "__qualname__", handler))
+        handler(**ids)
+
+    run_handler.__qualname__ = f"emit.{name}"
+    return run_handler
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Announce nothing inside the block: for loading history (demo data, imports), where
+    the events happened long ago and nobody must act on them now."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)

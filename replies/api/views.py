@@ -1,0 +1,243 @@
+"""The published replies (政务公开) and a proposer's feedback on a sent reply.
+
+What the portal may show is ``Reply.objects.published()``: published, 主动公开, not superseded
+by a sent correction. Anything else — a draft, a reply awaiting signature, a 依申请公开 or
+不予公开 one — answers 404, exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from django.http import FileResponse, HttpResponseBase
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import renderers
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
+from rest_framework.response import Response
+
+from proposals.api.common import (
+    PUBLIC_FILE_MAX_AGE,
+    PrivateAPIView,
+    PublicAPIView,
+    StrictCursorPagination,
+    conditional_response,
+    error_responses,
+)
+from proposals.models import Proposer
+from replies import workflow
+from replies.api.filters import PublishedReplyFilter
+from replies.api.serializers import (
+    FeedbackInputSerializer,
+    FeedbackSerializer,
+    PublicReplyDetailSerializer,
+    PublicReplySerializer,
+)
+from replies.models import Feedback, Reply
+
+#: What a row of the list prints, and no more (the letter's text is for the detail).
+LIST_COLUMNS = (
+    "id",
+    "title",
+    "docno_prefix",
+    "docno_year",
+    "docno_number",
+    "kind",
+    "result_label",
+    "result_class",
+    "signed_on",
+    "published_on",
+    "updated_at",
+    "pdf",
+    "unit__id",
+    "unit__name",
+    "unit__short_name",
+    "unit__organ_name",
+    "proposal__id",
+    "proposal__number",
+    "proposal__session__id",
+    "proposal__session__district",
+    "proposal__session__name",
+)
+
+
+def published_replies():
+    """The one queryset of the public API: what may be shown, with what a row prints."""
+    return (
+        Reply.objects.published()
+        .filter(signed_on__isnull=False, published_on__isnull=False)
+        .select_related("unit", "proposal__session")
+    )
+
+
+class PublishedReplyPagination(StrictCursorPagination):
+    orderings = {
+        "-published_on": ("-published_on", "-id"),
+        "published_on": ("published_on", "id"),
+        "-signed_on": ("-signed_on", "-id"),
+        "signed_on": ("signed_on", "id"),
+    }
+    default_ordering = "-published_on"
+
+
+class PublishedReplyListView(PublicAPIView, ListAPIView):
+    """已公开的答复：只含主动公开、已送达并公开、未被更正的答复。"""
+
+    serializer_class = PublicReplySerializer
+    filter_backends = (DjangoFilterBackend,)
+    filterset_class = PublishedReplyFilter
+    pagination_class = PublishedReplyPagination
+
+    def get_queryset(self):
+        return published_replies().only(*LIST_COLUMNS)
+
+    @extend_schema(
+        operation_id="replies_list",
+        summary="已公开答复列表",
+        tags=["公开"],
+        responses={200: PublicReplySerializer(many=True), **error_responses(400, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class PublishedReplyDetailView(PublicAPIView, GenericAPIView):
+    """一份已公开答复：全文与政务公开元数据（发布机构、文号、成文日期、公开日期、办理结果、
+    届次、提案号、标题、提案者姓名）及签发件 PDF 地址。支持 ETag / Last-Modified 条件请求。"""
+
+    serializer_class = PublicReplyDetailSerializer
+    filter_backends = ()
+
+    def get_queryset(self):
+        return published_replies().select_related("proposal__lead_proposer")
+
+    @extend_schema(
+        operation_id="replies_retrieve",
+        summary="已公开答复详情",
+        tags=["公开"],
+        responses={
+            200: PublicReplyDetailSerializer,
+            304: OpenApiResponse(description="未变化（If-None-Match / If-Modified-Since）"),
+            **error_responses(404, 429),
+        },
+    )
+    def get(self, request, pk: str) -> HttpResponseBase:
+        reply = self.get_object()
+        context = {"request": request, "proposers": workflow.reply_proposers(reply)}
+        data = PublicReplyDetailSerializer(reply, context=context).data
+        return conditional_response(request, data, last_modified=reply.updated_at)
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets a client ask for ``Accept: application/pdf``; the file itself is streamed."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+def content_disposition(kind: str, filename: str, fallback: str) -> str:
+    """RFC 6266 with an ASCII fallback and the real (Chinese) name in RFC 5987 ``filename*``."""
+    filename = re.sub(r'[\\/:*?"<>|\r\n]+', "_", filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class PublishedReplyPDFView(PublicAPIView):
+    """签发件 PDF（签发时生成并存档的原件），以文号命名；ETag 为文件的 SHA-256。"""
+
+    renderer_classes = (renderers.JSONRenderer, PDFRenderer)
+    max_age = PUBLIC_FILE_MAX_AGE
+
+    @extend_schema(
+        operation_id="replies_pdf",
+        summary="已公开答复的签发件 PDF",
+        tags=["公开"],
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="答复编号")],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="签发件 PDF"
+            ),
+            304: OpenApiResponse(description="未变化（If-None-Match）"),
+            **error_responses(404, 429),
+        },
+    )
+    def get(self, request, pk: str) -> HttpResponseBase:
+        reply = get_object_or_404(published_replies(), pk=pk)
+        not_stored = NotFound()
+        if not reply.pdf or not reply.pdf_sha256:
+            raise not_stored
+        etag = f'"{reply.pdf_sha256}"'
+        last_modified = int(reply.signed_at.timestamp()) if reply.signed_at else None
+        conditional = get_conditional_response(
+            request._request, etag=etag, last_modified=last_modified
+        )
+        if conditional is not None:
+            response = conditional
+        else:
+            try:
+                handle = reply.pdf.open("rb")
+            except FileNotFoundError:
+                raise not_stored from None
+            response = FileResponse(handle, content_type="application/pdf")
+            response["Content-Disposition"] = content_disposition(
+                "inline", f"{reply.doc_number or reply.title}.pdf", f"reply-{reply.pk}.pdf"
+            )
+        response["ETag"] = etag
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):
+            # An error is JSON whatever the client accepted.
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def acting_proposer(user) -> Proposer | None:
+    """The proposer a signed-in member acts as (None for staff without one)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return Proposer.objects.filter(user=user).first()
+
+
+class FeedbackCreateView(PrivateAPIView, GenericAPIView):
+    """对已送达答复的征询意见反馈：满意、基本满意或不满意。每位提案者对每份答复只能反馈一次；
+    不满意将启动重新办理。"""
+
+    serializer_class = FeedbackInputSerializer
+    filter_backends = ()
+
+    def get_queryset(self):
+        """Sent replies of the member's own proposals: another member's reply is a 404."""
+        return Reply.objects.for_proposer(acting_proposer(self.request.user))
+
+    @extend_schema(
+        operation_id="me_replies_feedback_create",
+        summary="反馈对答复的意见",
+        tags=["委员"],
+        request=FeedbackInputSerializer,
+        responses={201: FeedbackSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: str) -> Response:
+        reply = self.get_object()
+        serializer = FeedbackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        feedback = workflow.record_feedback(
+            reply,
+            actor=request.user,
+            proposer=acting_proposer(request.user),
+            channel=Feedback.Channel.ONLINE,
+            **serializer.validated_data,
+        )
+        return Response(FeedbackSerializer(feedback).data, status=201)

@@ -1,0 +1,223 @@
+"""The admin's long work, run by Celery: checking and importing the committee's Excel list, and
+bundling a session's signed reply letters into one ZIP.
+
+Each job is a record in the cache (``tracker.jobs``) that the page polls for its progress; a
+task takes the job's id, does one thing, and writes its outcome back. The work is in the plain
+functions (``check_filed_list`` …) so tests and shells call them directly; the Celery tasks at
+the bottom are one line each.
+
+The import uses ``tracker.importing.import_filed_proposals`` — the one set of rules the API's
+import uses too. The preview runs it in a transaction that is then rolled back (a dry run): the
+same checks, the numbers each row would take, and nothing kept — a rolled-back filing gives its
+serial back, so numbering stays gapless.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import logging
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from celery import shared_task
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from proposals.models import Session, User
+from proposals.workflow import WorkflowError
+from replies import workflow as replies_workflow
+from replies.models import Reply
+from tracker import jobs
+from tracker.importing import import_filed_proposals
+
+logger = logging.getLogger(__name__)
+
+IMPORT_CHECK, IMPORT_RUN, SESSION_PDFS = "import_check", "import_run", "session_pdfs"
+#: A session's letters take minutes to render; the limits stay below Redis's visibility timeout.
+PDF_SOFT_TIME_LIMIT, PDF_TIME_LIMIT = 3000, 3300
+
+
+class _DryRun(Exception):
+    """Raised to roll back a checked import."""
+
+
+def _progress_callback(job_id: str, label: str) -> dict[str, Any]:
+    """``progress=`` for the importer, when it reports progress (it may not: then the page
+    shows the phase only)."""
+    if "progress" not in inspect.signature(import_filed_proposals).parameters:
+        return {}
+
+    def report(done: int, total: int) -> None:
+        jobs.progress(job_id, done, total, label)
+
+    return {"progress": report}
+
+
+def _errors(result: Any, lines: list[int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": e.row,
+            "line": lines[e.row - 1] if 1 <= e.row <= len(lines) else None,
+            "field": e.field,
+            "message": e.message,
+        }
+        for e in result.errors
+    ]
+
+
+def _run_import(job_id: str, *, dry_run: bool) -> dict[str, Any] | None:
+    job = jobs.get(job_id)
+    if job is None:
+        return None
+    data = job["input"]
+    rows, lines = data["rows"], data["lines"]
+    label = _("正在校验 %(n)d 行…") if dry_run else _("正在导入 %(n)d 件提案…")
+    jobs.progress(job_id, 0, len(rows), label % {"n": len(rows)})
+    try:
+        actor = User.objects.get(pk=job["user_id"])
+        call: Callable[[], Any] = lambda: import_filed_proposals(  # noqa: E731
+            rows,
+            actor=actor,
+            session=data["session_id"],
+            **_progress_callback(job_id, label % {"n": len(rows)}),
+        )
+        if dry_run:
+            outcome: dict[str, Any] = {}
+            try:
+                with transaction.atomic():
+                    result = call()
+                    outcome["result"] = result
+                    outcome["numbers"] = [p.number for p in result.proposals]
+                    raise _DryRun
+            except _DryRun:
+                pass
+            result = outcome["result"]
+            numbers = outcome.get("numbers", [])
+        else:
+            result = call()
+            numbers = [p.number for p in result.proposals]
+    except (WorkflowError, User.DoesNotExist) as exc:
+        message = getattr(exc, "message", "") or _("没有权限导入。")
+        return jobs.update(job_id, state=jobs.FAILED, message=message)
+    except Exception:
+        logger.exception("import job %s failed", job_id)
+        return jobs.update(
+            job_id, state=jobs.FAILED, message=_("处理时出错，未导入任何提案。请联系系统管理员。")
+        )
+    errors = _errors(result, lines)
+    if errors:
+        message = _("有 %(n)d 处错误，未导入任何提案。请修改 Excel 后重新上传。") % {
+            "n": len(errors)
+        }
+    elif dry_run:
+        message = _("校验通过：%(n)d 件提案可以导入。") % {"n": len(rows)}
+    else:
+        message = _("已导入并立案 %(n)d 件提案。") % {"n": len(numbers)}
+    return jobs.update(
+        job_id,
+        state=jobs.DONE,
+        done=len(rows),
+        total=len(rows),
+        message=message,
+        result={
+            "errors": errors,
+            "numbers": numbers,
+            "imported": not dry_run and not errors,
+            "proposal_ids": [p.pk for p in result.proposals] if not dry_run else [],
+        },
+    )
+
+
+def check_filed_list(job_id: str) -> dict[str, Any] | None:
+    """Preview: run the import and roll it back; the job gets the errors or the numbers."""
+    return _run_import(job_id, dry_run=True)
+
+
+def import_filed_list(job_id: str) -> dict[str, Any] | None:
+    """Import the previewed rows for good (a second run finds them already imported)."""
+    job = jobs.get(job_id)
+    if job is None or (job.get("result") or {}).get("imported"):
+        return job
+    return _run_import(job_id, dry_run=False)
+
+
+def bundle_session_pdfs(job_id: str) -> dict[str, Any] | None:
+    """Every signed reply of a session in one ZIP, rendering any PDF not stored yet."""
+    job = jobs.get(job_id)
+    if job is None:
+        return None
+    session = Session.objects.filter(pk=job["input"]["session_id"]).first()
+    if session is None:
+        return jobs.update(job_id, state=jobs.FAILED, message=_("届次会议不存在。"))
+    replies = list(
+        Reply.objects.filter(proposal__session=session, signed_on__isnull=False)
+        .select_related("proposal", "unit")
+        .order_by("proposal__serial", "pk")
+    )
+    total = len(replies)
+    jobs.progress(job_id, 0, total, _("正在生成 %(n)d 份答复函…") % {"n": total})
+    buffer = io.BytesIO()
+    missing: list[str] = []
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for i, reply in enumerate(replies, start=1):
+            if not reply.pdf:
+                replies_workflow.store_signed_pdf("reply", reply.pk)
+                reply.refresh_from_db(fields=["pdf", "pdf_sha256", "pdf_size"])
+            name = f"{reply.proposal.number or reply.proposal_id}-{reply.unit}-{reply.doc_number}"
+            try:
+                with reply.pdf.open("rb") as handle:
+                    bundle.writestr(f"{_safe(name)}.pdf", handle.read())
+            except (FileNotFoundError, ValueError):
+                missing.append(reply.doc_number or str(reply.pk))
+            if i % 5 == 0 or i == total:
+                jobs.progress(job_id, i, total, _("已生成 %(i)d / %(n)d 份") % {"i": i, "n": total})
+    path = default_storage.save(
+        f"exports/{job_id}/{_safe(str(session))}-答复函.zip", ContentFile(buffer.getvalue())
+    )
+    message = _("已打包 %(n)d 份答复函。") % {"n": total - len(missing)}
+    if missing:
+        message += _("缺少文件：%(m)s。") % {"m": "、".join(missing)}
+    return jobs.update(
+        job_id,
+        state=jobs.DONE,
+        done=total,
+        total=total,
+        message=message,
+        result={"path": path, "count": total - len(missing), "missing": missing},
+    )
+
+
+def _safe(name: str) -> str:
+    return "".join("_" if ch in '\\/:*?"<>|\r\n' else ch for ch in name).strip() or "file"
+
+
+# --- Celery ---------------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def check_import(job_id: str) -> None:
+    check_filed_list(job_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_import(job_id: str) -> None:
+    import_filed_list(job_id)
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=PDF_SOFT_TIME_LIMIT,
+    time_limit=PDF_TIME_LIMIT,
+)
+def render_session_pdfs(job_id: str) -> None:
+    """Runs on the ``pdf`` queue with the other renderings (see ``enqueue_session_pdfs``)."""
+    bundle_session_pdfs(job_id)
+
+
+def enqueue_session_pdfs(job_id: str) -> None:
+    render_session_pdfs.apply_async((job_id,), queue="pdf")

@@ -1,0 +1,338 @@
+"""Excel in and out: the committee's list of filed proposals, exported lists, statistics.
+
+Reading: ``read_filed_list`` turns the committee's sheet into the rows
+``tracker.importing.import_filed_proposals`` takes (English keys), remembering each row's line in
+the sheet so that every error can say "第 5 行". The file's own problems (not an .xlsx, no
+header, a missing column) are reported before any row is looked at.
+
+Writing: ``write_table`` makes one sheet of a list (headers bold, frozen, filterable);
+``write_statistics`` the statistics table with native Excel charts (per-group rates, result
+mix), so the report opens in Excel as it looks on the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart, PieChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from tracker.statistics import RESULT_CLASSES, Statistics
+
+#: The committee's column headers (and the variants seen in districts' lists) → row keys.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("提案号", "编号", "提案编号", "案号"),
+    "title": ("案由", "提案案由", "标题", "题目", "提案标题"),
+    "lead_proposer": ("第一提案人", "提案人", "领衔人", "领衔提案人", "提案者"),
+    "coproposers": ("联名提案人", "联名人", "附议人", "联名委员"),
+    "category": ("类别", "提案类别", "分类"),
+    "reason": ("案由说明", "理由"),
+    "analysis": ("情况分析", "现状分析"),
+    "suggestions": ("具体建议", "建议"),
+    "is_key": ("重点提案", "是否重点提案", "重点"),
+    "supervising_leader": ("领衔督办领导", "督办领导"),
+}
+REQUIRED = ("title", "lead_proposer")
+#: The header of each key in a blank template, in the committee's order.
+TEMPLATE_HEADERS = (
+    ("number", "提案号"),
+    ("title", "案由"),
+    ("lead_proposer", "第一提案人"),
+    ("coproposers", "联名提案人"),
+    ("category", "类别"),
+    ("is_key", "重点提案"),
+    ("supervising_leader", "领衔督办领导"),
+    ("reason", "案由说明"),
+    ("analysis", "情况分析"),
+    ("suggestions", "具体建议"),
+)
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DATA_ROWS = 5000
+_HEADER_SCAN_ROWS = 10
+_SPACES = re.compile(r"[\s\u3000]+")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class FiledList:
+    """What was read from the sheet: rows with their sheet lines, or why nothing was."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the sheet's line of each row
+    columns: list[str] = field(default_factory=list)  # the keys found, in sheet order
+    errors: list[str] = field(default_factory=list)
+    sheet: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def line_of(self, row_index: int) -> int:
+        """The sheet line of row ``row_index`` (1-based, as the importer counts)."""
+        if 1 <= row_index <= len(self.lines):
+            return self.lines[row_index - 1]
+        return row_index
+
+
+def _normal(header: Any) -> str:
+    return _SPACES.sub("", str(header or "")).strip("*：:（）()")
+
+
+_BY_HEADER = {_normal(h): key for key, headers in COLUMNS.items() for h in headers}
+
+
+def _cell_text(value: Any) -> Any:
+    """Cell values as the importer expects them: text, with whole numbers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def read_filed_list(upload: IO[bytes], *, name: str = "") -> FiledList:
+    """Read the committee's list of filed proposals (the first sheet of an .xlsx file)."""
+    result = FiledList()
+    if name and not name.lower().endswith((".xlsx", ".xlsm")):
+        result.errors.append(
+            _("请上传 Excel 文件（.xlsx）。旧版 .xls 请先在 Excel 中另存为 .xlsx。")
+        )
+        return result
+    data = upload.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        result.errors.append(_("文件超过 10 MB，请检查是否选错了文件。"))
+        return result
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        result.errors.append(_("无法读取该文件：不是有效的 Excel 文件（.xlsx）。"))
+        return result
+    try:
+        sheet = book.worksheets[0]
+        result.sheet = sheet.title
+        rows = sheet.iter_rows(values_only=True)
+        header_line, mapping = 0, {}
+        for line, values in enumerate(rows, start=1):
+            found = {
+                i: _BY_HEADER[_normal(v)] for i, v in enumerate(values) if _normal(v) in _BY_HEADER
+            }
+            if "title" in found.values():
+                header_line, mapping = line, found
+                break
+            if line >= _HEADER_SCAN_ROWS:
+                break
+        if not header_line:
+            result.errors.append(
+                _("找不到表头：表格前 %(n)d 行中应有“案由”“第一提案人”等列名。")
+                % {"n": _HEADER_SCAN_ROWS}
+            )
+            return result
+        keys = list(dict.fromkeys(mapping.values()))
+        missing = [k for k in REQUIRED if k not in keys]
+        if missing:
+            labels = "、".join(COLUMNS[k][0] for k in missing)
+            result.errors.append(_("缺少必需的列：%(cols)s。") % {"cols": labels})
+            return result
+        result.columns = keys
+        for line, values in enumerate(rows, start=header_line + 1):
+            row = {key: "" for key in keys}
+            for i, key in mapping.items():
+                if i < len(values) and values[i] not in (None, ""):
+                    row[key] = _cell_text(values[i])
+            if not any(v not in ("", None) for v in row.values()):
+                continue  # blank lines (a spacer, the sheet's trailing rows) are not proposals
+            result.rows.append(row)
+            result.lines.append(line)
+            if len(result.rows) > MAX_DATA_ROWS:
+                result.errors.append(
+                    _("表格超过 %(n)d 行，请检查是否选错了文件。") % {"n": MAX_DATA_ROWS}
+                )
+                return result
+    finally:
+        book.close()
+    if not result.rows:
+        result.errors.append(_("表格中没有提案（表头下面是空的）。"))
+    return result
+
+
+# --- Writing --------------------------------------------------------------------------------
+
+_HEAD_FONT = Font(bold=True, color="FFFFFF")
+_HEAD_FILL = PatternFill("solid", fgColor="1F4E6B")
+_TOTAL_FONT = Font(bold=True)
+_TOTAL_FILL = PatternFill("solid", fgColor="EEF2F6")
+
+
+def _width(value: Any) -> int:
+    text = str(value if value is not None else "")
+    # CJK characters take two columns of width in Excel.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _format_sheet(ws, headers: Sequence[str], rows: int) -> None:
+    for col in range(1, len(headers) + 1):
+        cell = ws.cell(row=1, column=col)
+        cell.font, cell.fill = _HEAD_FONT, _HEAD_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{rows + 1}"
+
+
+def _fit_columns(ws, widths: dict[int, int], *, cap: int = 60) -> None:
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), cap)
+
+
+def write_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """One sheet: headers, then rows (values as given: text, numbers, dates)."""
+    book = Workbook()
+    ws = book.active
+    ws.title = title[:31] or "Sheet1"
+    ws.append(list(headers))
+    widths = {i: _width(h) for i, h in enumerate(headers, start=1)}
+    count = 0
+    for row in rows:
+        ws.append(list(row))
+        count += 1
+        for i, value in enumerate(row, start=1):
+            widths[i] = max(widths.get(i, 0), _width(value))
+    _format_sheet(ws, headers, count)
+    _fit_columns(ws, widths)
+    return _save(book)
+
+
+def template_bytes() -> bytes:
+    """A blank list for the committee to fill in, with one example row."""
+    headers = [h for _k, h in TEMPLATE_HEADERS]
+    example = ["", "关于……的建议", "张文浩", "李明、王芳", "经济建设", "否", "", "", "", ""]
+    return write_table(_("立案提案"), headers, [example])
+
+
+STAT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # (header, attribute, kind: "n" count, "%" rate)
+    ("立案数", "filed", "n"),
+    ("交办件数", "assigned", "n"),
+    ("已办复", "replied", "n"),
+    ("办复率", "reply_rate", "%"),
+    ("按期办复", "replied_on_time", "n"),
+    ("按期办复率", "on_time_rate", "%"),
+    ("已见面", "met", "n"),
+    ("见面率", "meeting_rate", "%"),
+    ("反馈数", "feedback", "n"),
+    ("满意和基本满意", "satisfied", "n"),
+    ("满意率", "satisfaction_rate", "%"),
+    *((f"{c}类", f"results.{c}", "n") for c in RESULT_CLASSES),
+    ("逾期", "overdue", "n"),
+    ("已送达答复", "sent", "n"),
+    ("已公开", "published", "n"),
+    ("公开率", "public_rate", "%"),
+)
+
+
+def stat_value(figures: Any, attribute: str) -> Any:
+    if attribute.startswith("results."):
+        return figures.results[attribute.split(".", 1)[1]]
+    return getattr(figures, attribute)
+
+
+def write_statistics(stats: Statistics, *, title: str, scope: str) -> bytes:
+    """The statistics as on the page: the table (with a total row), the result mix, charts."""
+    book = Workbook()
+    ws = book.active
+    ws.title = _("办理统计")
+    group_header = _("分组") if stats.group_by else _("范围")
+    headers = [group_header, *(h for h, _a, _k in STAT_COLUMNS)]
+    ws.append([title])
+    ws.append([scope])
+    ws.append(headers)
+    first = 4
+    rows = stats.rows if stats.group_by else [stats.total]
+    for figures in [*rows, *([stats.total] if stats.group_by else [])]:
+        label = figures.label or _("合计")
+        ws.append([label, *(stat_value(figures, a) for _h, a, _k in STAT_COLUMNS)])
+    last = ws.max_row
+    for col, (_h, _a, kind) in enumerate(STAT_COLUMNS, start=2):
+        if kind == "%":
+            for r in range(first, last + 1):
+                ws.cell(row=r, column=col).number_format = "0.0%"
+    for col in range(1, len(headers) + 1):
+        cell = ws.cell(row=3, column=col)
+        cell.font, cell.fill = _HEAD_FONT, _HEAD_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    if stats.group_by:
+        for col in range(1, len(headers) + 1):
+            cell = ws.cell(row=last, column=col)
+            cell.font, cell.fill = _TOTAL_FONT, _TOTAL_FILL
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.freeze_panes = "B4"
+    widths = {1: max([_width(ws.cell(row=r, column=1).value) for r in range(3, last + 1)] + [8])}
+    widths.update({c: max(_width(h), 8) for c, h in enumerate(headers[1:], start=2)})
+    _fit_columns(ws, widths)
+
+    data_rows = len(rows)
+    if stats.group_by and data_rows:
+        chart = BarChart()
+        chart.type = "bar"
+        chart.style = 10
+        chart.title = _("办复率与按期办复率")
+        chart.y_axis.number_format = "0%"
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.scaling.max = 1
+        labels = Reference(ws, min_col=1, min_row=first, max_row=first + data_rows - 1)
+        for attribute in ("reply_rate", "on_time_rate"):
+            col = 2 + [a for _h, a, _k in STAT_COLUMNS].index(attribute)
+            ref = Reference(ws, min_col=col, min_row=3, max_row=first + data_rows - 1)
+            chart.add_data(ref, titles_from_data=True)
+        chart.set_categories(labels)
+        chart.height = max(7.5, 0.6 * data_rows + 3)
+        chart.width = 18
+        ws.add_chart(chart, f"A{last + 3}")
+
+    mix = book.create_sheet(_("办理结果分类"))
+    mix.append([_("类别"), _("件数"), _("占比")])
+    total = stats.total.result_total
+    for c in RESULT_CLASSES:
+        n = stats.total.results[c]
+        mix.append([_result_label(c), n, (n / total) if total else None])
+    for r in range(2, 2 + len(RESULT_CLASSES)):
+        mix.cell(row=r, column=3).number_format = "0.0%"
+    _format_sheet(mix, ["", "", ""], 0)
+    mix.freeze_panes = None
+    _fit_columns(mix, {1: 24, 2: 8, 3: 8})
+    if total:
+        pie = PieChart()
+        pie.title = _("办理结果分类")
+        pie.add_data(
+            Reference(mix, min_col=2, min_row=1, max_row=1 + len(RESULT_CLASSES)),
+            titles_from_data=True,
+        )
+        pie.set_categories(Reference(mix, min_col=1, min_row=2, max_row=1 + len(RESULT_CLASSES)))
+        mix.add_chart(pie, "E2")
+    return _save(book)
+
+
+def _result_label(c: str) -> str:
+    from replies.models import ResultClass
+
+    return str(ResultClass(c).label)
+
+
+def _save(book: Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,67 @@
+"""Celery wrappers of the reminders: each takes ids (or nothing), calls one function of
+``tracker.reminders`` or ``tracker.notify``, and can run twice without harm — the ledger rows
+they work on make a second run a no-op. That is what lets them ask to be re-queued when their
+worker dies (``reject_on_worker_lost``) under ``acks_late``.
+
+The mail tasks own their retry policy: the ledger counts the attempts and decides the backoff
+(``notify.record_failure``), so Celery's own retry counter is not consulted (``max_retries``
+None) and a message redelivered after a crash does not reset the count.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+from django.conf import settings
+
+from tracker import notify, reminders
+
+MAIL_TASK_OPTIONS = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": None,
+    "soft_time_limit": settings.REMINDER_MAIL_SOFT_TIME_LIMIT,
+    "time_limit": settings.REMINDER_MAIL_TIME_LIMIT,
+    "ignore_result": True,
+}
+
+
+def _finish(task, outcome: notify.Outcome) -> str:
+    # Run eagerly (no broker: ``make run``, a request's on-commit), a retry would block the
+    # caller for the whole backoff; the ledger already holds the next attempt for the sweep.
+    if outcome.status == "retry" and not task.request.is_eager:
+        raise task.retry(countdown=outcome.retry_in, exc=outcome.error)
+    return outcome.status
+
+
+@shared_task(**MAIL_TASK_OPTIONS)
+def send_digest(self, digest_id: int) -> str:
+    """Send one person's daily digest (queue ``mail``)."""
+    return _finish(self, notify.deliver_digest(digest_id))
+
+
+@shared_task(**MAIL_TASK_OPTIONS)
+def send_event_notice(self, notice_id: int) -> str:
+    """Send one event notice (queue ``mail``)."""
+    return _finish(self, notify.deliver_notice(notice_id))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def scan_reminders(today: str | None = None) -> int:
+    """The daily scan (beat, 08:30 Asia/Shanghai); the digests go out on commit."""
+    day = datetime.date.fromisoformat(today) if today else None
+    report = reminders.run_scan(today=day)
+    return len(report.digests)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def retry_unsent() -> int:
+    """Hourly: enqueue every digest and notice still owed (never the failed ones)."""
+    count = 0
+    for model in (notify.Digest, notify.EventNotice):
+        ids = notify.unsent(model)
+        notify.enqueue(model, ids)
+        count += len(ids)
+    return count
