@@ -1,0 +1,70 @@
+"""Deploy settings, the idle timeout and the password rules (issue 9, login controls)."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def test_production_settings_pass_check_deploy():
+    env = {
+        **os.environ,
+        "HTTPS": "true",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "tracker.example.org",
+        "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+    }
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (0 silenced)" in result.stdout
+
+
+@pytest.mark.parametrize("password", ["abcdefghijk", "abcdefgh1234", "ABCDEFGH1234", "12345-67890"])
+def test_passwords_of_fewer_than_three_character_classes_are_refused_in_chinese(password):
+    with pytest.raises(ValidationError) as info:
+        validate_password(password)
+    assert any("至少 3 类" in m for m in info.value.messages)
+
+
+def test_passwords_shorter_than_ten_characters_are_refused():
+    with pytest.raises(ValidationError):
+        validate_password("Aa1!Bb2@c")
+
+
+@pytest.mark.parametrize("password", ["Demo-2026-tian", "Ward.Quill.7731", "k3#pLm9$vQ2w"])
+def test_passwords_of_three_character_classes_and_ten_characters_pass(password):
+    validate_password(password)
+
+
+def test_a_session_ends_after_thirty_idle_minutes_and_each_request_renews_it(client, committee):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+    client.force_login(committee)
+    response = client.get("/admin/")
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert int(cookie["max-age"]) == 30 * 60
+    assert cookie["httponly"]
+
+
+def test_pages_refuse_framing_and_keep_the_referrer_on_site(client):
+    response = client.get("/admin/login/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
