@@ -31,6 +31,10 @@ PRIVATE_FIELDS: dict[type[Model], frozenset[str]] = {
 }
 
 
+#: Private even on the model's own list: nobody filters users by their password hash.
+NEVER_FILTERED = frozenset({"password"})
+
+
 def _is_committee(request: HttpRequest) -> bool:
     return bool(getattr(request.user, "is_committee", False))
 
@@ -83,7 +87,8 @@ def touches_private_field(model: type[Model], lookup: str, *, local_ok: bool) ->
             field = current._meta.get_field(part)
         except FieldDoesNotExist:
             return False  # a transform or a lookup type: the path ended
-        if part in PRIVATE_FIELDS.get(current, ()) and not (local_ok and depth == 0):
+        private = part in PRIVATE_FIELDS.get(current, ())
+        if private and (depth > 0 or not local_ok or part in NEVER_FILTERED):
             return True
         if not getattr(field, "path_infos", None):
             return False
@@ -139,7 +144,11 @@ class PlainRelationsMixin:
         return bool(related_admin and related_admin.has_view_or_change_permission(request))
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
+        return self.plain_fieldsets(request, obj, super().get_fieldsets(request, obj))
+
+    def plain_fieldsets(self, request, obj, fieldsets):
+        """``fieldsets`` with the links the user could not follow made plain names (an admin
+        that builds its own fieldsets calls this on them)."""
         if not self.plain_relations or obj is None:
             return fieldsets
         return [
@@ -158,6 +167,9 @@ class OfficeAdmin(VisibilityMixin, admin.ModelAdmin):
     Whoever may not see a model gets no rows of it either, so its history page answers for an
     existing id as for a missing one (Django's looks the object up before the permission).
     """
+
+    #: No second count of the unfiltered list on every page ("共 N 条"): a query saved.
+    show_full_result_count = False
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -356,10 +356,13 @@ class ContactRecordAdmin(OfficeAdmin):
         "participants",
         "recorded_by",
     )
-    list_filter = ("method", ("assignment__unit", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "method",
+        ("contacted_on", admin.DateFieldListFilter),
+        ("assignment__unit", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("assignment__proposal__number", "assignment__proposal__title", "participants")
     list_select_related = ("assignment__proposal", "assignment__unit", "recorded_by")
-    date_hierarchy = "contacted_on"
     fields = (
         "assignment",
         "contacted_on",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -218,7 +219,6 @@ class ProposalAdmin(PlainRelationsMixin, SaveChangedFieldsMixin, VerbAdmin):
         "merged_into",
         "disposition",
         "review_note",
-        "timeline",
     )
     inlines = [CoProposerInline, ProposalAssignmentInline, AttachmentInline]
 
@@ -232,28 +232,15 @@ class ProposalAdmin(PlainRelationsMixin, SaveChangedFieldsMixin, VerbAdmin):
                 self._content,
                 self._key,
             ]
-        return [
-            (
-                None,
-                {"fields": ("session", "number", "status", "title", "category", "lead_proposer")},
-            ),
+        head = ("session", "number", "status", "title", "category", "lead_proposer")
+        review = ("submitted_at", "filed_at", "merged_into", "disposition", "review_note")
+        fieldsets = [
+            (None, {"fields": head}),
             self._content,
             self._key,
-            (
-                _("审查"),
-                {
-                    "fields": (
-                        "submitted_at",
-                        "filed_at",
-                        "merged_into",
-                        "disposition",
-                        "review_note",
-                    ),
-                    "classes": ("collapse",),
-                },
-            ),
-            (_("办理经过与到期日"), {"fields": ("timeline",)}),
+            (_("审查"), {"fields": review, "classes": ("collapse",)}),
         ]
+        return self.plain_fieldsets(request, obj, fieldsets)
 
     def get_queryset(self, request):
         qs = proposals_visible_to(super().get_queryset(request), request.user)
@@ -324,25 +311,6 @@ class ProposalAdmin(PlainRelationsMixin, SaveChangedFieldsMixin, VerbAdmin):
             return "-"
         return "、".join(f"{a.unit}（{a.get_role_display()}）" for a in units)
 
-    @admin.display(description=_("办理经过"))
-    def timeline(self, obj: Proposal) -> SafeString | str:
-        if obj is None or obj.pk is None:
-            return "-"
-        transitions = obj.transitions.select_related("actor").order_by("at", "id")
-        parts = [_transitions_table(transitions)]
-        assignments = obj.assignments.select_related("unit").prefetch_related("due_dates")
-        for a in assignments:
-            parts.append(
-                format_html(
-                    "<h4>{}（{}）· {}</h4>{}",
-                    a.unit,
-                    a.get_role_display(),
-                    a.get_state_display(),
-                    _due_dates_table(a.due_dates.all()),
-                )
-            )
-        return format_html_join("", "{}", ((p,) for p in parts))
-
 
 def contacts_panel(request: HttpRequest, obj: Proposal) -> tuple[str, SafeString]:
     """The contacts of the proposal's assignments the user may see."""
@@ -355,7 +323,53 @@ def contacts_panel(request: HttpRequest, obj: Proposal) -> tuple[str, SafeString
     return _("沟通记录"), contacts_table(records)
 
 
-register_panel(Proposal, contacts_panel)
+def timeline_panel(request: HttpRequest, obj: Proposal) -> tuple[str, SafeString]:
+    """What happened to the proposal, and the due dates of its assignments with how each was
+    computed. A unit's staff see the steps of what they may see: the proposal's own, and those
+    of the assignments and letters visible to them (not another unit's drafts)."""
+    transitions = visible_transitions(
+        obj.transitions.select_related("actor", "content_type").order_by("at", "id"), request.user
+    )
+    parts = [_transitions_table(transitions)]
+    assignments = obj.assignments.select_related("unit").prefetch_related("due_dates")
+    for a in assignments:
+        parts.append(
+            format_html(
+                "<h4>{}（{}）· {}</h4>{}",
+                a.unit,
+                a.get_role_display(),
+                a.get_state_display(),
+                _due_dates_table(a.due_dates.all()),
+            )
+        )
+    return _("办理经过与到期日"), format_html_join("", "{}", ((p,) for p in parts))
+
+
+def visible_transitions(transitions, user) -> list:
+    """The transitions whose object ``user`` may see (by each model's ``visible_to``)."""
+    rows = list(transitions)
+    if user.sees_everything:
+        return rows
+    allowed: dict[int, set[int] | None] = {}
+    for content_type_id in {t.content_type_id for t in rows}:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        visible = getattr(getattr(model, "objects", None), "visible_to", None)
+        if model is Proposal or visible is None:
+            allowed[content_type_id] = None  # the proposal itself, or a model without owners
+            continue
+        ids = {t.object_id for t in rows if t.content_type_id == content_type_id}
+        allowed[content_type_id] = set(
+            visible(user).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+    return [
+        t
+        for t in rows
+        if allowed[t.content_type_id] is None or t.object_id in allowed[t.content_type_id]
+    ]
+
+
+register_panel(Proposal, contacts_panel, order=20)
+register_panel(Proposal, timeline_panel, order=90)
 
 
 def contacts_table(records) -> SafeString:

@@ -42,14 +42,16 @@ REFUSING_VERBS = frozenset(
 )
 
 Panel = Callable[[HttpRequest, Any], "tuple[str, SafeString] | None"]
-#: model -> read-only panels of its change page: ``panel(request, obj) -> (title, html)``.
-PANELS: dict[type[Model], list[Panel]] = defaultdict(list)
+#: model -> read-only panels of its change page, ``(order, panel)``, where
+#: ``panel(request, obj) -> (title, html)``; lower orders show first.
+PANELS: dict[type[Model], list[tuple[int, Panel]]] = defaultdict(list)
 
 
-def register_panel(model: type[Model], panel: Panel) -> Panel:
+def register_panel(model: type[Model], panel: Panel, *, order: int = 50) -> Panel:
     """Add a read-only panel to the change page of ``model`` (see the module's docstring)."""
-    if panel not in PANELS[model]:
-        PANELS[model].append(panel)
+    if all(p is not panel for _o, p in PANELS[model]):
+        PANELS[model].append((order, panel))
+        PANELS[model].sort(key=lambda item: item[0])
     return panel
 
 
@@ -144,7 +146,7 @@ class VerbAdmin(OfficeAdmin):
     def panels(self, request: HttpRequest, obj: Any) -> list[tuple[str, SafeString]]:
         """The read-only panels other apps registered for this model."""
         shown = []
-        for panel in PANELS.get(self.model, ()):
+        for _order, panel in PANELS.get(self.model, ()):
             result = panel(request, obj)
             if result is not None:
                 shown.append(result)

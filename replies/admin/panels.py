@@ -100,5 +100,5 @@ def proposal_letters(request: HttpRequest, obj: Proposal) -> tuple[str, SafeStri
     return _("答复与会办意见"), _letters_table([*replies, *opinions])
 
 
-register_panel(Assignment, assignment_letters)
-register_panel(Proposal, proposal_letters)
+register_panel(Assignment, assignment_letters, order=10)
+register_panel(Proposal, proposal_letters, order=10)

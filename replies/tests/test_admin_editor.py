@@ -132,3 +132,26 @@ def test_the_start_button_goes_once_a_draft_exists(client, draft, assigned, cler
     html = page.content.decode()
     assert reverse("admin:replies_reply_start_for", args=[lead.pk]) not in html
     assert url("reply", "change", draft.pk) in html
+
+
+def test_the_proposal_timeline_leaves_out_another_units_undelivered_letters(
+    client, assigned, draft, clerk_a, clerk_b, committee
+):
+    from django.contrib.contenttypes.models import ContentType
+
+    from proposals.admin.proposals import visible_transitions
+    from replies.models import CoOpinion
+
+    opinion = rwf.start_opinion(assigned["co"], actor=clerk_b)
+    proposal = assigned["proposal"]
+    kind = ContentType.objects.get_for_model(CoOpinion)
+    everything = list(proposal.transitions.all())
+    assert any(t.content_type_id == kind.pk and t.object_id == opinion.pk for t in everything)
+    for_lead = visible_transitions(proposal.transitions.all(), clerk_a)
+    assert not any(t.content_type_id == kind.pk for t in for_lead)
+    assert len(visible_transitions(proposal.transitions.all(), committee)) == len(everything)
+    for_co = visible_transitions(proposal.transitions.all(), clerk_b)
+    assert any(t.content_type_id == kind.pk for t in for_co)
+    client.force_login(clerk_a)
+    page = client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk]))
+    assert "办理经过与到期日" in page.content.decode()

@@ -425,6 +425,7 @@ PRIVATE_LOOKUPS = [
     ("replies_reply_changelist", "proposal__lead_proposer__mobile", "13900000001"),
     ("replies_feedback_changelist", "proposer__postcode", "200050"),
     ("proposals_unit_changelist", "memberships__user__phone", "123"),
+    ("proposals_user_changelist", "password__startswith", "md5"),
 ]
 
 

@@ -90,7 +90,8 @@ def committee_list(rows: list[list]) -> bytes:
 
 
 @pytest.fixture
-def office(db, eager_tasks):
+def office(db, eager_tasks, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the signed letter's PDF is stored on signing
     committee = f.CommitteeFactory(username="committee", full_name="王敏")
     session = f.SessionFactory(term=15, meeting=2, name="十五届二次会议", year=2024)
     unit_a = f.UnitFactory(

@@ -261,3 +261,24 @@ def test_a_sessions_signed_letters_are_bundled_in_celery_with_progress(
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
     assert len(archive.namelist()) == 3
     assert all(name.endswith(".pdf") for name in archive.namelist())
+
+
+def test_the_import_reports_its_progress_row_by_row(committee, session, members, monkeypatch):
+    parsed = excel.read_filed_list(io.BytesIO(workbook(session_rows(5))), name="x.xlsx")
+    job_id = jobs.create(
+        admin_tasks.IMPORT_CHECK,
+        user_id=committee.pk,
+        payload={"session_id": session.pk, "rows": parsed.rows, "lines": parsed.lines},
+    )
+    seen = []
+    real = jobs.progress
+    monkeypatch.setattr(
+        jobs,
+        "progress",
+        lambda job, done, total, msg="": seen.append(done) or real(job, done, total, msg),
+    )
+    admin_tasks.check_filed_list(job_id)
+    assert seen[0] == 0 and seen[-1] == 5 and len(seen) >= 3
+    job = jobs.get(job_id)
+    assert job["state"] == jobs.DONE and job["result"]["numbers"][-1] == "第005号"
+    assert not Proposal.objects.exists()  # a preview keeps nothing
