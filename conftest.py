@@ -10,6 +10,9 @@ from proposals.tests import factories as f
 def _fast_password_hashing(settings):
     """PBKDF2 costs ~0.3 s a user; tests create dozens. Production hashing is unchanged."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test client's login() authenticates without a request, which django-axes refuses;
+    # tests of the lockout itself turn it back on (tracker/tests/test_login_controls.py).
+    settings.AXES_ENABLED = False
 
 
 @pytest.fixture

@@ -8,4 +8,9 @@ class ProposalsConfig(AppConfig):
     verbose_name = _("提案")
 
     def ready(self) -> None:
-        from proposals import checks  # noqa: F401  (registers system checks)
+        from proposals import (
+            checks,  # noqa: F401  (registers system checks)
+            security,
+        )
+
+        security.connect()

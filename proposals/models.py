@@ -829,6 +829,51 @@ class Transition(models.Model):
         raise AppendOnlyError("Transition rows are append-only.")
 
 
+class AccessEvent(models.Model):
+    """Sign-ins, failures, lockouts and refusals (等保: every access decision is audited).
+
+    Written by ``proposals.security``; like the transition trail, never changed or deleted.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("登录")
+        LOGOUT = "logout", _("退出")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKED_OUT = "locked_out", _("账号锁定")
+        REFUSED = "refused", _("拒绝访问")
+
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("用户"),
+    )
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    method = models.CharField(_("请求方法"), max_length=10, blank=True)
+    path = models.CharField(_("路径"), max_length=300, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("访问记录")
+        verbose_name_plural = _("访问记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("AccessEvent rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("AccessEvent rows are append-only.")
+
+
 # --- The working-day calendar ---------------------------------------------------------------
 
 

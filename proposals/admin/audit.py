@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from proposals import workflow
 from proposals.admin.access import OfficeAdmin
 from proposals.admin.displays import _state_change
-from proposals.models import VERB_LABELS, DayOverride, Transition, today
+from proposals.models import VERB_LABELS, AccessEvent, DayOverride, Transition, today
 from proposals.workdays import WEEKDAY_NAMES, WorkCalendar
 
 
@@ -139,3 +139,25 @@ class DayOverrideAdmin(OfficeAdmin):
     @admin.display(description=_("修改人"))
     def updated_by_display(self, obj: DayOverride) -> str:
         return str(obj.updated_by) if obj.updated_by else "-"
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(OfficeAdmin):
+    """Sign-ins, failures, lockouts and refusals: read-only, like the transition trail."""
+
+    list_display = ("at", "kind", "username", "user", "ip_address", "method", "path")
+    list_filter = ("kind",)
+    search_fields = ("username", "ip_address", "path")
+    list_select_related = ("user",)
+    date_hierarchy = "at"
+    fields = list_display
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from proposals.models import (
+    AccessEvent,
     Assignment,
     ContactRecord,
     CoProposer,
@@ -145,6 +146,10 @@ def grow(n: int, *, session, unit, co_unit, committee) -> None:
     )
     DocNumberCounter.objects.bulk_create(
         DocNumberCounter(unit=u, year=2024, last_number=i + 1) for i, u in enumerate(units)
+    )
+    AccessEvent.objects.bulk_create(
+        AccessEvent(kind="login", user=users[i], username=users[i].username, ip_address="10.0.0.1")
+        for i in range(n)
     )
 
 

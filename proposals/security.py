@@ -1,0 +1,78 @@
+"""The audit of access decisions: sign-ins, failures, lockouts (django-axes) and refusals.
+
+Django's auth signals and axes' lockout signal are the only places these events exist, so
+they are recorded from those signals (the workflow's own audit needs none). Refusals are
+recorded by a middleware from the 403 responses the views answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.http import HttpRequest, HttpResponse
+
+from proposals.models import AccessEvent
+
+
+def _ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_access(
+    kind: str, *, request: HttpRequest | None, user=None, username: str = ""
+) -> AccessEvent:
+    return AccessEvent.objects.create(
+        kind=kind,
+        user=user if user is not None and getattr(user, "pk", None) else None,
+        username=(username or getattr(user, "username", "") or "")[:150],
+        ip_address=_ip(request),
+        method=(request.method or "")[:10] if request is not None else "",
+        path=request.path[:300] if request is not None else "",
+    )
+
+
+def _logged_in(sender, request, user, **kwargs) -> None:
+    record_access(AccessEvent.Kind.LOGIN, request=request, user=user)
+
+
+def _logged_out(sender, request, user, **kwargs) -> None:
+    record_access(AccessEvent.Kind.LOGOUT, request=request, user=user)
+
+
+def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    record_access(
+        AccessEvent.Kind.LOGIN_FAILED, request=request, username=credentials.get("username", "")
+    )
+
+
+def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    record_access(AccessEvent.Kind.LOCKED_OUT, request=request, username=username or "")
+
+
+def connect() -> None:
+    from axes.signals import user_locked_out
+
+    user_logged_in.connect(_logged_in, dispatch_uid="proposals.security.login")
+    user_logged_out.connect(_logged_out, dispatch_uid="proposals.security.logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="proposals.security.failed")
+    user_locked_out.connect(_locked_out, dispatch_uid="proposals.security.locked")
+
+
+class AccessRefusalMiddleware:
+    """Records every 403 the application answers (permission refused, CSRF failure)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 403:
+            user = getattr(request, "user", None)
+            authenticated = user is not None and user.is_authenticated
+            record_access(
+                AccessEvent.Kind.REFUSED, request=request, user=user if authenticated else None
+            )
+        return response

@@ -1,0 +1,99 @@
+"""Sign-in lockout, identical answers, and the audit of every access decision (issue 9)."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from proposals.models import AccessEvent
+from proposals.tests import factories as f
+
+pytestmark = pytest.mark.django_db
+LOGIN = "/admin/login/"
+
+
+@pytest.fixture
+def axes_on(settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 5
+    cache.clear()
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.all().delete()
+    return settings
+
+
+def post_login(client, username, password):
+    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"})
+
+
+def test_five_failures_lock_the_username_even_for_the_right_password(client, axes_on):
+    f.UserFactory(username="clerk_x")
+    for _ in range(4):
+        assert post_login(client, "clerk_x", "wrong-password").status_code == 200
+    locked = post_login(client, "clerk_x", "wrong-password")
+    assert locked.status_code == 429
+    assert "登录已暂停" in locked.content.decode()
+    again = post_login(client, "clerk_x", f.PASSWORD)
+    assert again.status_code == 429, "the right password does not open a locked account"
+    kinds = list(AccessEvent.objects.values_list("kind", flat=True))
+    assert kinds.count("login_failed") >= 5
+    assert "locked_out" in kinds
+    assert "login" not in kinds
+
+
+def test_a_success_is_audited_and_resets_the_count(client, axes_on):
+    user = f.UserFactory(username="clerk_y")
+    for _ in range(3):
+        post_login(client, "clerk_y", "wrong-password")
+    response = post_login(client, "clerk_y", f.PASSWORD)
+    assert response.status_code == 302
+    event = AccessEvent.objects.filter(kind="login").get()
+    assert (event.user, event.ip_address) == (user, "127.0.0.1")
+
+
+def _form_text(response) -> str:
+    text = response.content.decode()
+    return (
+        re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
+        .replace("no_such_user", "USER")
+        .replace("clerk_z", "USER")
+    )
+
+
+def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(client, axes_on):
+    f.UserFactory(username="clerk_z")
+    unknown = post_login(client, "no_such_user", "Wrong-pass-123")
+    wrong = post_login(client, "clerk_z", "Wrong-pass-123")
+    assert unknown.status_code == wrong.status_code == 200
+    assert _form_text(unknown) == _form_text(wrong)
+
+
+def test_an_access_refusal_is_audited(client, clerk_a):
+    client.force_login(clerk_a)
+    response = client.get("/admin/proposals/transition/")
+    assert response.status_code == 403
+    event = AccessEvent.objects.filter(kind="refused").get()
+    assert (event.user, event.path) == (clerk_a, "/admin/proposals/transition/")
+
+
+def test_a_csrf_failure_is_refused_and_audited(clerk_a):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(clerk_a)
+    response = client.post("/admin/logout/")
+    assert response.status_code == 403
+    assert AccessEvent.objects.filter(kind="refused", path="/admin/logout/").exists()
+
+
+def test_access_events_are_append_only(client, clerk_a):
+    from proposals.models import AppendOnlyError
+
+    client.force_login(clerk_a)
+    client.get("/admin/proposals/transition/")
+    event = AccessEvent.objects.filter(kind="refused").get()
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
