@@ -177,3 +177,44 @@ def kill_marked(variable: str, token: str) -> list[int]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     return pids
+
+
+# --- A PostgreSQL database of its own, for the measures that generate data -----------------
+
+
+def bench_database_url(server_url: str, name: str, script: str) -> str:
+    """``server_url`` with the database ``name``; PostgreSQL only."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(server_url)
+    if not parts.scheme.startswith("postgres"):
+        raise SystemExit(f"{script} needs PostgreSQL; DATABASE_URL is {server_url!r}")
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin_connection(url: str):
+    """A connection to the server's ``postgres`` database, for CREATE/DROP DATABASE."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    return psycopg.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password or "",
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def recreate_database(url: str, name: str) -> None:
+    with _admin_connection(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str, name: str) -> None:
+    with _admin_connection(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -34,12 +34,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 if __package__ in (None, ""):  # run as ``python bench/api.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import emit, figure, log
+from bench import bench_database_url, emit, figure, log
+from bench import drop_database as shared_drop
+from bench import recreate_database as shared_recreate
 
 DEFAULT_SERVER = "postgres://postgres:postgres@127.0.0.1:5432/tracker"
 BENCH_DB = "tracker_bench_api"
@@ -53,35 +55,15 @@ PAGE = 20
 
 
 def bench_url(server_url: str) -> str:
-    parts = urlsplit(server_url)
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit(f"bench/api.py needs PostgreSQL; DATABASE_URL is {server_url!r}")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def admin_connection(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password or "",
-        dbname="postgres",
-        autocommit=True,
-    )
+    return bench_database_url(server_url, BENCH_DB, "bench/api.py")
 
 
 def recreate_database(url: str) -> None:
-    with admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    shared_recreate(url, BENCH_DB)
 
 
 def drop_database(url: str) -> None:
-    with admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    shared_drop(url, BENCH_DB)
 
 
 def setup_django(url: str) -> None:

@@ -37,12 +37,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 if __package__ in (None, ""):  # run as ``python bench/scan.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import emit, figure, log
+from bench import bench_database_url, emit, figure, log
+from bench import drop_database as shared_drop
+from bench import recreate_database as shared_recreate
 
 DEFAULT_SERVER = "postgres://postgres:postgres@127.0.0.1:5432/tracker"
 BENCH_DB = "tracker_bench"
@@ -54,36 +56,15 @@ MEMORY_TARGET_MB = 300.0
 
 
 def bench_url(server_url: str) -> str:
-    parts = urlsplit(server_url)
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit(f"bench/scan.py needs PostgreSQL; DATABASE_URL is {server_url!r}")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def admin_connection(url: str):
-    """A connection to the server's ``postgres`` database, for CREATE/DROP DATABASE."""
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password or "",
-        dbname="postgres",
-        autocommit=True,
-    )
+    return bench_database_url(server_url, BENCH_DB, "bench/scan.py")
 
 
 def recreate_database(url: str) -> None:
-    with admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    shared_recreate(url, BENCH_DB)
 
 
 def drop_database(url: str) -> None:
-    with admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    shared_drop(url, BENCH_DB)
 
 
 def setup_django(url: str) -> None:
