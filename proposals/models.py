@@ -841,6 +841,9 @@ class AccessEvent(models.Model):
         LOGIN_FAILED = "login_failed", _("登录失败")
         LOCKED_OUT = "locked_out", _("账号锁定")
         REFUSED = "refused", _("拒绝访问")
+        # A route that exists answered 404: a missing object, or one the user may not see
+        # (the two look alike to the user, on purpose; the audit keeps the probe).
+        NOT_FOUND = "not_found", _("对象不存在或无权查看")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(

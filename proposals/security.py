@@ -62,17 +62,27 @@ def connect() -> None:
 
 
 class AccessRefusalMiddleware:
-    """Records every 403 the application answers (permission refused, CSRF failure)."""
+    """Records every refusal the application answers.
+
+    401 and 403 (not signed in for the API, permission refused, CSRF failure) are refusals. A 404
+    from a route that exists is recorded too: a foreign object answers exactly like a missing
+    one, so from outside both are "not found", but a run of them is how someone probes ids.
+    A 404 for a path no route matches (scanners, typos) is not worth a row.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code == 403:
-            user = getattr(request, "user", None)
-            authenticated = user is not None and user.is_authenticated
-            record_access(
-                AccessEvent.Kind.REFUSED, request=request, user=user if authenticated else None
-            )
+        status = response.status_code
+        if status in (401, 403):
+            kind = AccessEvent.Kind.REFUSED
+        elif status == 404 and getattr(request, "resolver_match", None) is not None:
+            kind = AccessEvent.Kind.NOT_FOUND
+        else:
+            return response
+        user = getattr(request, "user", None)
+        authenticated = user is not None and user.is_authenticated
+        record_access(kind, request=request, user=user if authenticated else None)
         return response

@@ -97,3 +97,54 @@ def test_access_events_are_append_only(client, clerk_a):
         event.save()
     with pytest.raises(AppendOnlyError):
         event.delete()
+
+
+def test_five_failures_from_one_address_lock_that_address_for_every_username(axes_on):
+    """Guessing across many usernames from one address is stopped too (lockout per address)."""
+    from django.test import Client
+
+    f.UserFactory(username="clerk_ip")
+    attacker = Client(REMOTE_ADDR="10.0.0.66")
+    for n in range(5):
+        post_login(attacker, f"guess_{n}", "wrong-password")
+    locked = post_login(attacker, "clerk_ip", f.PASSWORD)
+    assert locked.status_code == 429, "the address is locked even for a right password"
+    elsewhere = post_login(Client(REMOTE_ADDR="10.0.0.7"), "clerk_ip", f.PASSWORD)
+    assert elsewhere.status_code == 302, "another address and an untouched username still sign in"
+    locked_events = AccessEvent.objects.filter(kind="locked_out")
+    assert locked_events.filter(ip_address="10.0.0.66").exists()
+
+
+def test_the_lockout_ends_after_the_cool_off(client, axes_on):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    f.UserFactory(username="clerk_cool")
+    for _ in range(5):
+        post_login(client, "clerk_cool", "wrong-password")
+    assert post_login(client, "clerk_cool", f.PASSWORD).status_code == 429
+    # Thirty-one minutes later (LOGIN_COOLOFF_MINUTES = 30): the attempts have expired.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=31))
+    assert post_login(client, "clerk_cool", f.PASSWORD).status_code == 302
+
+
+def test_the_proposer_sign_in_on_my_is_locked_out_as_well(client, axes_on):
+    member = f.UserFactory(username="member_lock", is_staff=False)
+    f.ProposerFactory(user=member)
+    for _ in range(5):
+        client.post("/my/login/", {"username": "member_lock", "password": "wrong-password"})
+    locked = client.post("/my/login/", {"username": "member_lock", "password": f.PASSWORD})
+    assert locked.status_code == 429
+    assert "登录已暂停" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_not_found_on_a_real_route_is_audited_but_a_stray_path_is_not(client, clerk_a):
+    client.force_login(clerk_a)
+    assert client.get("/files/attachments/999999/").status_code == 404
+    event = AccessEvent.objects.get(kind="not_found")
+    assert (event.user, event.method, event.path) == (clerk_a, "GET", "/files/attachments/999999/")
+    assert client.get("/no/such/page/").status_code == 404
+    assert AccessEvent.objects.filter(kind="not_found").count() == 1

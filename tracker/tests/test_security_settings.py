@@ -63,6 +63,44 @@ def test_a_session_ends_after_thirty_idle_minutes_and_each_request_renews_it(cli
     assert cookie["httponly"]
 
 
+def _idle(client, minutes: int) -> None:
+    """Make the client's session look as if its last request was ``minutes`` ago."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    last_request = timezone.now() - timedelta(minutes=minutes)
+    Session.objects.filter(session_key=key).update(
+        expire_date=last_request + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    )
+
+
+@pytest.mark.django_db
+def test_a_session_idle_for_29_minutes_lives_and_is_renewed(client, committee):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.force_login(committee)
+    client.get("/admin/")
+    _idle(client, 29)
+    assert client.get("/admin/").status_code == 200
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    remaining = Session.objects.get(session_key=key).expire_date - timezone.now()
+    assert remaining.total_seconds() > 29 * 60, "the request renewed the idle clock"
+
+
+@pytest.mark.django_db
+def test_a_session_idle_for_31_minutes_is_over(client, committee):
+    client.force_login(committee)
+    client.get("/admin/")
+    _idle(client, 31)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
 def test_pages_refuse_framing_and_keep_the_referrer_on_site(client):
     response = client.get("/admin/login/")
     assert response["X-Frame-Options"] == "DENY"
