@@ -503,6 +503,30 @@ def test_the_orm_refuses_to_change_a_signed_reply(seed000):
     assert reply.state == "sent"
 
 
+def test_postgresql_refuses_to_change_a_signed_letter_behind_the_orm(seed000):
+    """A queryset update() and raw SQL go around LetterFields.save; the trigger does not."""
+    from django.db import DatabaseError, connection, transaction
+
+    from replies.models import Reply
+
+    s = seed000
+    reply = signed(s)
+    assert connection.vendor == "postgresql", "the freeze lives in PostgreSQL (make test)"
+    for attempt in (
+        lambda: Reply.objects.filter(pk=reply.pk).update(body="改过的正文"),
+        lambda: Reply.objects.filter(pk=reply.pk).update(docno_number=999),
+        lambda: connection.cursor().execute(
+            "UPDATE replies_reply SET signed_on = signed_on + 1 WHERE id = %s", [reply.pk]
+        ),
+    ):
+        with pytest.raises(DatabaseError, match="signed letter"), transaction.atomic():
+            attempt()
+    # What happens after signing still works underneath the ORM: sending, publishing, the PDF.
+    assert Reply.objects.filter(pk=reply.pk).update(pdf_size=1234) == 1
+    unsigned = drafted(s)
+    assert Reply.objects.filter(pk=unsigned.pk).update(body="草稿可以改") == 1
+
+
 def test_render_reply_writes_the_pdf_of_a_reply(seed000, tmp_path):
     from io import StringIO
 
