@@ -671,3 +671,21 @@ def test_letters_render_side_by_side_in_threads(joint_letter, render):
         rendered = parse(letter, pdf)
         assert rendered.find_line(letter.title)
         assert len(rendered.pages) == len(render(joint_letter).pages)
+
+
+def test_pdf_streams_are_compressed_at_the_fast_zlib_level():
+    """pydyf hard-codes zlib level 9; replies.pdf makes it PDF_ZLIB_LEVEL (bench/letter.py)."""
+    import inspect
+    import zlib
+
+    import pydyf
+
+    from replies import pdf
+
+    source = inspect.getsource(pydyf)
+    assert "zlib.compressobj(" in source, "pydyf changed how it compresses: revisit the shim"
+    data = ("关于加快推进老旧小区加装电梯的提案答复" * 400).encode()
+    shim = pydyf.zlib.compressobj(level=9)
+    expected = zlib.compressobj(pdf.PDF_ZLIB_LEVEL)
+    assert shim.compress(data) + shim.flush() == expected.compress(data) + expected.flush()
+    assert pydyf.zlib.decompress(pydyf.zlib.compress(data)) == data
