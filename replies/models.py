@@ -7,7 +7,7 @@ below are the one place that says which verb moves what where.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from proposals.models import (
@@ -229,8 +229,13 @@ def _unit_ids_of(user: User):
 class ReplyQuerySet(models.QuerySet):
     def published(self) -> ReplyQuerySet:
         """What the portal may show: published, public, not superseded by a sent correction."""
+        # NOT EXISTS rather than a reverse-join exclude(): Django turns the latter into
+        # NOT IN (subquery) with an IS NOT NULL twist that PostgreSQL plans ten times slower.
+        superseding = Reply.objects.filter(
+            supersedes=OuterRef("pk"), state__in=[ReplyState.SENT, ReplyState.PUBLISHED]
+        )
         return self.filter(state=ReplyState.PUBLISHED, disclosure=Disclosure.PUBLIC).exclude(
-            superseded_by__state__in=[ReplyState.SENT, ReplyState.PUBLISHED]
+            Exists(superseding)
         )
 
     def visible_to(self, user: User) -> ReplyQuerySet:
