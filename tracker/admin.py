@@ -39,6 +39,12 @@ def _sees_everything(request: HttpRequest) -> bool:
 class LedgerAdmin(admin.ModelAdmin):
     """Read-only: the ledger is written by the scan and the mail tasks only."""
 
+    def get_queryset(self, request):
+        # No rows for whoever may not view: Django's history page looks the object up before
+        # it asks for the permission, and an existing id must answer like a missing one.
+        qs = super().get_queryset(request)
+        return qs if self.has_view_permission(request) else qs.none()
+
     def has_view_permission(self, request, obj=None):
         return _sees_everything(request)
 

@@ -7,8 +7,22 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from proposals.admin.access import OfficeAdmin, OfficeInline, SaveChangedFieldsMixin
+from proposals.admin.access import (
+    OfficeAdmin,
+    OfficeInline,
+    SaveChangedFieldsMixin,
+    hide_unviewable_rows,
+)
 from proposals.models import NUMBERING_PRESETS, Membership, Proposer, Session, Unit, User
+
+OWN_APPS = ("proposals", "replies", "tracker")
+
+# The admins registered before this app's (INSTALLED_APPS order: auth's groups, axes' logs, DRF's
+# tokens) answer for a row the user may not view as for a missing one, like the project's own.
+hide_unviewable_rows(
+    admin.site,
+    [m for m in admin.site._registry if m._meta.app_label not in OWN_APPS],
+)
 
 
 class UserMembershipInline(OfficeInline, admin.TabularInline):
