@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "proposals",
     "replies",
     "tracker",
@@ -48,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "proposals.security.AccessRefusalMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -134,6 +137,25 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------
+# Only the app's own scripts, styles and images; an inline <script> or <style> runs only with
+# the request's nonce (``{{ request.csp_nonce }}``); no plugins, no framing (the letter editor's
+# PDF frame is allowed on the same origin by ``csp_replace`` on those two views), forms post to
+# this origin only. A response that already carries a policy keeps it (tracker/files.py sends
+# ``sandbox``). tracker/tests/test_csp.py loads the pages in Chromium and counts violations.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # Everything users read is Chinese; setting LANGUAGE_CODE=en (with compiled catalogues in
 # locale/) gives an English UI. No LocaleMiddleware: a browser's language does not switch it.
