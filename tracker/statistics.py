@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -181,16 +180,16 @@ def _pk(value: Any) -> int | None:
     return int(getattr(value, "pk", value))
 
 
-def _assignment_facts(
+def _assignments_in_scope(
     *,
     session_id: int | None,
     unit_id: int | None,
     category: str | None,
     date_from: datetime.date | None,
     date_to: datetime.date | None,
-) -> list[dict[str, Any]]:
-    """One row per active assignment in scope, with every flag the figures need."""
-    qs = Assignment.objects.active()
+) -> QuerySet:
+    """The active assignments in scope, unordered (the counting does not depend on order)."""
+    qs = Assignment.objects.active().order_by()
     if session_id:
         qs = qs.filter(proposal__session_id=session_id)
     if category:
@@ -201,9 +200,20 @@ def _assignment_facts(
         qs = qs.filter(assigned_on__lte=date_to)
     if unit_id:
         qs = qs.filter(unit_id=unit_id)
+    return qs
 
-    first_reply = DueDate.objects.filter(
-        assignment=OuterRef("pk"), clock=DueDate.Clock.REPLY, round=1
+
+def _assignment_facts(qs: QuerySet) -> list[dict[str, Any]]:
+    """One row per assignment of ``qs``, with every flag the figures need.
+
+    Each row's latest sent reply comes from a second query (``_latest_replies``), merged here:
+    two subqueries per row for it made the statement expensive enough at a district's scale for
+    PostgreSQL to compile it (JIT), which cost more than the query itself."""
+    # The first-round reply due date is unique per assignment (duedate_unique_clock_round):
+    # one LEFT JOIN rather than a subquery per row for each of its two dates.
+    first_reply = FilteredRelation(
+        "due_dates",
+        condition=Q(due_dates__clock=DueDate.Clock.REPLY, due_dates__round=1),
     )
     current_due = DueDate.objects.filter(
         assignment=OuterRef("pk"),
@@ -211,19 +221,15 @@ def _assignment_facts(
         clock__in=MAIN_CLOCKS,
         completed_on__isnull=True,
     ).order_by("due_on")
-    latest_reply = Reply.objects.filter(
-        assignment=OuterRef("pk"), state__in=[ReplyState.SENT, ReplyState.PUBLISHED]
-    ).order_by(F("sent_at").desc(nulls_last=True), "-pk")
     met = ContactRecord.objects.filter(
         assignment=OuterRef("pk"), method=ContactRecord.Method.MEETING
     )
-    return list(
+    rows = list(
         qs.annotate(
-            reply_due_on=Subquery(first_reply.values("due_on")[:1]),
-            replied_on=Subquery(first_reply.values("completed_on")[:1]),
+            first_reply=first_reply,
+            reply_due_on=F("first_reply__due_on"),
+            replied_on=F("first_reply__completed_on"),
             open_due_on=Subquery(current_due.values("due_on")[:1]),
-            result=Subquery(latest_reply.values("result_class")[:1]),
-            reply_state=Subquery(latest_reply.values("state")[:1]),
             met=Exists(met),
         ).values(
             "pk",
@@ -235,20 +241,41 @@ def _assignment_facts(
             "reply_due_on",
             "replied_on",
             "open_due_on",
-            "result",
-            "reply_state",
             "met",
             "proposal__session_id",
             "proposal__category",
             "proposal__serial",
         )
     )
+    latest = _latest_replies(qs) if rows else {}
+    for row in rows:
+        row["result"], row["reply_state"] = latest.get(row["pk"], (None, None))
+    return rows
 
 
-def _feedback_facts(assignment_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The latest rating of each proposer on each assignment's replies, by assignment."""
+def _latest_replies(assignments: QuerySet) -> dict[int, tuple[str, str]]:
+    """The result class and state of each assignment's latest sent (or published) reply."""
     rows = (
-        Feedback.objects.filter(reply__assignment_id__in=list(assignment_ids))
+        Reply.objects.filter(
+            assignment_id__in=assignments.values("pk"),
+            state__in=[ReplyState.SENT, ReplyState.PUBLISHED],
+        )
+        .order_by("assignment_id", F("sent_at").desc(nulls_last=True), "-pk")
+        .values_list("assignment_id", "result_class", "state")
+    )
+    latest: dict[int, tuple[str, str]] = {}
+    for assignment_id, result, state in rows:
+        latest.setdefault(assignment_id, (result, state))
+    return latest
+
+
+def _feedback_facts(assignments: QuerySet) -> dict[int, list[str]]:
+    """The latest rating of each proposer on each assignment's replies, by assignment.
+
+    ``assignments`` is a queryset, read as a subquery: a list of ids would make a statement
+    of tens of thousands of parameters at a district's scale."""
+    rows = (
+        Feedback.objects.filter(reply__assignment_id__in=assignments.values("pk"))
         .order_by("reply__assignment_id", "proposer_id", "-received_at", "-pk")
         .values_list("reply__assignment_id", "proposer_id", "rating")
     )
@@ -268,7 +295,7 @@ def _filed_facts(
     date_from: datetime.date | None,
     date_to: datetime.date | None,
 ) -> list[dict[str, Any]]:
-    qs = Proposal.objects.filter(serial__isnull=False)
+    qs = Proposal.objects.filter(serial__isnull=False).order_by()
     if session_id:
         qs = qs.filter(session_id=session_id)
     if category:
@@ -316,30 +343,42 @@ class _Item:
 
 
 def _add_item(
-    fig: Figures, item: _Item, feedback: dict[int, list[str]], today: datetime.date
+    figs: list[Figures], item: _Item, feedback: dict[int, list[str]], today: datetime.date
 ) -> None:
+    """Count ``item`` in each of ``figs`` (the total and its group): worked out once."""
     replying = item.replying
     everyone = replying + item.others
+    assigned = replied = on_time = met = 0
     if replying:
-        fig.assigned += 1
-        if all(_is_replied(r) for r in replying):
-            fig.replied += 1
-        if all(_is_on_time(r) for r in replying):
-            fig.replied_on_time += 1
-    if replying and any(r["met"] for r in everyone):
-        fig.met += 1
-    if any(_is_overdue(r, today) for r in everyone):
-        fig.overdue += 1
+        assigned = 1
+        replied = int(all(_is_replied(r) for r in replying))
+        on_time = int(all(_is_on_time(r) for r in replying))
+        met = int(any(r["met"] for r in everyone))
+    overdue = int(any(_is_overdue(r, today) for r in everyone))
+    results: list[str] = []
+    sent = published = rated = satisfied = 0
     for r in replying:
-        if r["result"] in fig.results:
-            fig.results[r["result"]] += 1
+        if r["result"] in RESULT_CLASSES:
+            results.append(r["result"])
         if r["reply_state"]:
-            fig.sent += 1
+            sent += 1
             if r["reply_state"] == ReplyState.PUBLISHED:
-                fig.published += 1
+                published += 1
         ratings = feedback.get(r["pk"], ())
-        fig.feedback += len(ratings)
-        fig.satisfied += sum(1 for rating in ratings if rating in SATISFIED)
+        rated += len(ratings)
+        satisfied += sum(1 for rating in ratings if rating in SATISFIED)
+    for fig in figs:
+        fig.assigned += assigned
+        fig.replied += replied
+        fig.replied_on_time += on_time
+        fig.met += met
+        fig.overdue += overdue
+        for result in results:
+            fig.results[result] += 1
+        fig.sent += sent
+        fig.published += published
+        fig.feedback += rated
+        fig.satisfied += satisfied
 
 
 def compute(
@@ -362,15 +401,16 @@ def compute(
     per_unit = group_by == GroupBy.UNIT or unit_id is not None
     level = "assignment" if per_unit else "proposal"
 
-    facts = _assignment_facts(
+    scope = _assignments_in_scope(
         session_id=session_id,
         unit_id=unit_id,
         category=category,
         date_from=date_from,
         date_to=date_to,
     )
-    replying_ids = [r["pk"] for r in facts if r["role"] in REPLYING_ROLES]
-    feedback = _feedback_facts(replying_ids) if replying_ids else {}
+    facts = _assignment_facts(scope)
+    replying = any(r["role"] in REPLYING_ROLES for r in facts)
+    feedback = _feedback_facts(scope.filter(role__in=REPLYING_ROLES)) if replying else {}
 
     def group_of(row: dict[str, Any]) -> Any:
         if group_by == GroupBy.SESSION:
@@ -408,8 +448,7 @@ def compute(
                 for fig in targets:
                     fig.co_assigned += 1
                     fig.co_done += r["state"] == AssignmentState.OPINION_SENT
-            for fig in targets:
-                _add_item(fig, item, feedback, today)
+            _add_item(targets, item, feedback, today)
         for key, ids in filed_by_group.items():
             if key == "__total__":
                 total.filed = len(ids)
@@ -430,8 +469,7 @@ def compute(
                 item_group[r["proposal_id"]] = key
         for proposal_id, item in items.items():
             targets = [total, figures(item_group[proposal_id])] if group_by else [total]
-            for fig in targets:
-                _add_item(fig, item, feedback, today)
+            _add_item(targets, item, feedback, today)
         for p in _filed_facts(
             session_id=session_id, category=category, date_from=date_from, date_to=date_to
         ):

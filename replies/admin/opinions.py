@@ -9,6 +9,7 @@ from proposals.admin import UNIT, Verb, _unit_ids, _verb_action
 from proposals.models import Assignment, AssignmentState
 from replies import workflow
 from replies.admin.letters import SIGNER, LetterAdmin
+from replies.admin.replies import CHOICE_FIELDS
 from replies.forms import ConfirmSignForm, OpinionForm, ReturnLetterForm
 from replies.models import OPINION_TRANSITIONS, CoOpinion, OpinionState
 
@@ -84,7 +85,8 @@ class CoOpinionAdmin(LetterAdmin):
     def start_choices(self, request):
         if not _unit_ids(request):
             return []
-        choices = [(str(a.pk), f"{a.proposal}（{a.unit}，会办）") for a in self.startable(request)]
+        startable = self.startable(request).only(*CHOICE_FIELDS)
+        choices = [(str(a.pk), f"{a.proposal}（{a.unit}，会办）") for a in startable]
         return [(_("会办"), choices)] if choices else []
 
     def start_letter(self, assignment_id, kind, actor):

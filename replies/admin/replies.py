@@ -43,6 +43,20 @@ from replies.models import (
     ReplyState,
 )
 
+#: What a choice of the 起草答复 list shows (``str`` of the proposal and the unit, the role):
+#: a unit has hundreds of replied assignments, so not the proposals' texts with them.
+CHOICE_FIELDS = (
+    "state",
+    "round",
+    "role",
+    "proposal",
+    "proposal__number",
+    "proposal__title",
+    "unit",
+    "unit__name",
+    "unit__short_name",
+)
+
 #: The reply verbs' states. ``supersede`` and ``record_feedback`` check theirs in the workflow
 #: rather than in ``REPLY_TRANSITIONS``; they are written out here for the buttons.
 REPLY_VERB_STATES = REPLY_TRANSITIONS
@@ -254,9 +268,10 @@ class ReplyAdmin(LetterAdmin):
         if not _unit_ids(request):
             return []
         replies, follow_ups = [], []
-        for a in self.startable(request).filter(
+        startable = self.startable(request).filter(
             state__in=[AssignmentState.ACCEPTED, AssignmentState.REPLIED]
-        ):
+        )
+        for a in startable.only(*CHOICE_FIELDS):
             what = f"{a.proposal}（{a.unit}，{a.get_role_display()}）"
             if a.state == AssignmentState.REPLIED:
                 follow_ups.append((f"{a.pk}:{Reply.Kind.FOLLOW_UP}", what))

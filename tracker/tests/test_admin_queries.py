@@ -202,3 +202,83 @@ def test_changelists_run_a_constant_number_of_queries(
         assert count <= MAX_QUERIES, (key, count)
     report = {f"{user}:{name.split(':')[1]}": n for (user, name), (n, _r) in large.items()}
     print("queries per changelist with 100 rows:", report)
+
+
+# --- What issue 10's benchmark (bench/admin.py) found, kept from coming back ------------------
+
+
+def _queries(fn) -> tuple[list[dict], object]:
+    with CaptureQueriesContext(connection) as queries:
+        result = fn()
+    return list(queries.captured_queries), result
+
+
+def test_the_dashboard_reads_each_section_in_one_query(
+    session, committee, clerk_a, signer_a, unit_a, unit_b
+):
+    """Each list's lines and count come from one query (the count as a window): the
+    committee's board is 5 sections and 3 counts; a clerk's 7 lists in 6 sections, the
+    memberships, the calendar, the lead assignments and the counts by state; a signer's two
+    more lists (待我签发) — whatever the numbers."""
+    from tracker import dashboard
+
+    people = dict(session=session, unit=unit_a, co_unit=unit_b, committee=committee)
+    today = datetime.date(2024, 6, 10)  # the co-handling opinions grown are overdue by then
+    grow(SMALL, **people)
+
+    def counts() -> dict[str, int]:
+        return {
+            u.username: len(_queries(lambda u=u: dashboard.build(u, today=today))[0])
+            for u in (committee, clerk_a, signer_a)
+        }
+
+    small = counts()
+    grow(LARGE - SMALL, **people)
+    large = counts()
+    assert large == small
+    assert large["committee"] <= 8, large
+    assert large["clerk_a"] <= 11, large
+    assert large["signer_a"] <= 13, large
+
+
+def test_the_statistics_statements_do_not_grow_with_the_data(session, committee, unit_a, unit_b):
+    """The feedback of the assignments in scope is read through a subquery, not a list of their
+    ids (tens of thousands of parameters at a district's scale): the SQL is the same text at
+    10 proposals as at 100. The facts query takes no subquery per row for the first due date
+    nor for the latest reply (read apart, once): at a district's scale those made PostgreSQL
+    compile the statement (JIT), which cost more than running it."""
+    from tracker import statistics
+
+    people = dict(session=session, unit=unit_a, co_unit=unit_b, committee=committee)
+
+    def statements() -> list[str]:
+        queries, _stats = _queries(lambda: statistics.compute(group_by="unit"))
+        return [q["sql"] for q in queries]
+
+    grow(SMALL, **people)
+    small = statements()
+    grow(LARGE - SMALL, **people)
+    large = statements()
+    assert len(large) == len(small) <= 4
+    assert [len(sql) for sql in large] == [len(sql) for sql in small]
+    facts = large[0]
+    assert facts.count('"proposals_duedate"') <= 2, facts  # the join, and the current round's
+    assert '"replies_reply"' not in facts, facts
+
+
+def test_the_start_list_of_a_reply_reads_one_query_without_the_proposals_texts(
+    rf, session, committee, clerk_a, unit_a, unit_b
+):
+    """起草答复 lists every replied assignment of the unit (hundreds): one query, which reads the
+    numbers and titles it shows, not the proposals' texts."""
+    from replies.models import Reply
+
+    grow(LARGE, session=session, unit=unit_a, co_unit=unit_b, committee=committee)
+    request = rf.get("/admin/replies/reply/")
+    request.user = clerk_a
+    queries, groups = _queries(lambda: admin.site._registry[Reply].start_choices(request))
+    assert sum(len(choices) for _label, choices in groups) >= LARGE
+    unit_queries = [q for q in queries if "proposals_membership" not in q["sql"]]
+    assert len(unit_queries) == 1, [q["sql"] for q in queries]
+    assert '"proposals_proposal"."reason"' not in unit_queries[0]["sql"]
+    assert '"proposals_proposal"."number"' in unit_queries[0]["sql"]
