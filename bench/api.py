@@ -1,69 +1,85 @@
-"""The api measure: the public list of published replies, in-process, against a plain view.
+"""The api measure: the public list of published replies against a plain view, in-process and
+over HTTP (gunicorn + wrk).
 
     .venv/bin/python bench/api.py                      # what ``make bench`` runs
-    .venv/bin/python bench/api.py --replies 3000 --requests 300 --keep
+    .venv/bin/python bench/api.py --scale 0.05 --requests 100 --duration 5
 
-Like ``bench/scan.py``, it needs PostgreSQL: on the server of ``DATABASE_URL`` (default: the
-Makefile's test server) it creates its own database ``tracker_bench_api`` (dropped first if it
-exists, and at the end unless ``--keep``), migrates it and writes, with ``bulk_create``, a
-district's published replies: ``--replies`` published (主动公开) replies of 40 units over two
-sessions, each with its filed proposal (a lead and two co-proposers) and lead assignment, plus
-half as many replies that must not show (依申请公开, sent but not yet published, drafts).
+The data is the shared bench dataset (``bench.generate.ensure``, scale 1: 10 sessions of 600
+proposals, 40 units, replies in every state, 3,000+ of them published), built or reused in its
+own PostgreSQL database on the server of ``DATABASE_URL``. The measure only reads it.
 
-Then, in this process, with Django's test ``Client`` (the whole middleware stack, no network),
-alternating the two so that both see the same machine state, it times ``--requests`` GETs of
+In-process, with Django's test ``Client`` (the whole middleware stack, no network), alternating
+the views so that all see the same machine state, it times ``--requests`` GETs of
 
 - ``/api/v1/replies/`` — the first page (20 replies, newest published first), through DRF:
   filters, cursor pagination, serializers, the JSON renderer, the cache headers;
-- a plain Django view returning the same JSON — the same 21 rows read with ``.values()``, the
+- a plain Django view returning the same JSON (``bench.api.plain_replies``, mounted at
+  ``/plain/replies/`` by ``bench/api_urls.py``) — the same 21 rows read with ``.values()``, the
   same nested objects, URLs and ``next`` cursor, ``JsonResponse`` — checked equal to the API's
   body before timing;
+- ``/api/v1/replies/{id}/`` — the detail (full text, ETag) of the newest one;
 
-and reports the median (p50) and p95 of each, their ratio, and the detail of one reply. Throttling
-is off for the run (it would count every request of the loop). Figures are wall time per request.
-Targets (issues 7 and 10): p50 ≤ 25 ms and ≤ 3× the plain view.
+and reports p50 and p95, the list's ratio to the plain view and its query count.
+
+Over HTTP, it starts ``gunicorn bench.api_wsgi:application -w 2`` on a free loopback port
+(DEBUG off; ``bench/api_wsgi.py`` mounts the same URLconf), checks the two list bodies are equal
+again, and runs ``wrk -t1 -c<connections> -d<duration>s`` against each URL after a short
+warm-up, a Lua ``done()`` hook printing p50, p95 and requests/s. With more connections than
+gunicorn's 2 sync workers, a request's latency includes its wait in the listen queue (about
+connections ÷ throughput); the in-process figures are the service time. Without ``wrk`` a
+threaded ``http.client`` loop of the same shape does it. Throttling is off in both (it would
+count every request of the loop).
+
+Targets (issues 7 and 10): in-process p50 ≤ 25 ms and ≤ 3× the plain view; the HTTP ratio
+carries the 3× target too.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
+import contextlib
 import json
 import os
+import shutil
+import signal
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
+import urllib.request
+import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 if __package__ in (None, ""):  # run as ``python bench/api.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_database_url, emit, figure, log
-from bench import drop_database as shared_drop
-from bench import recreate_database as shared_recreate
+from bench import CHILD_TOKEN, ROOT, emit, figure, kill_group, kill_marked, log
 
 DEFAULT_SERVER = "postgres://postgres:postgres@127.0.0.1:5432/tracker"
-BENCH_DB = "tracker_bench_api"
 P50_TARGET_MS = 25.0
 RATIO_TARGET = 3.0
-UNITS = 40
 PAGE = 20
+BENCH_URLCONF = "bench.api_urls"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+GUNICORN_WORKERS = 2
+SERVER_READY_TIMEOUT = 60.0
 
-
-# --- The database (as bench/scan.py does it) ---------------------------------------------
-
-
-def bench_url(server_url: str) -> str:
-    return bench_database_url(server_url, BENCH_DB, "bench/api.py")
-
-
-def recreate_database(url: str) -> None:
-    shared_recreate(url, BENCH_DB)
-
-
-def drop_database(url: str) -> None:
-    shared_drop(url, BENCH_DB)
+#: wrk's ``done()`` hook: one JSON line, latencies in microseconds.
+WRK_LUA = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p95_us": %d, ' ..
+    '"p99_us": %d, "mean_us": %.1f, "max_us": %d, "connect": %d, "read": %d, ' ..
+    '"write": %d, "status": %d, "timeout": %d}\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), latency.mean, latency.max,
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
 
 
 def setup_django(url: str) -> None:
@@ -77,147 +93,6 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
-
-
-# --- The data -------------------------------------------------------------------------------
-
-
-def generate(published: int) -> dict:
-    """``published`` published replies and ``published // 2`` that must not show."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from proposals.models import (
-        Assignment,
-        AssignmentState,
-        CoProposer,
-        Proposal,
-        ProposalStatus,
-        Proposer,
-        Session,
-        Unit,
-    )
-    from replies.models import Disclosure, Reply, ReplyState, result_class_for
-
-    hidden = published // 2
-    total = published + hidden
-    labels = [
-        "解决或采纳",
-        "采纳",
-        "列入计划拟解决",
-        "部分采纳",
-        "因条件限制暂不能解决",
-        "留作参考",
-    ]
-    with transaction.atomic():
-        sessions = [
-            Session.objects.create(
-                district="长宁", term=15, meeting=m, name=f"十五届{'一二三'[m - 1]}次会议", year=y
-            )
-            for m, y in ((2, 2024), (3, 2025))
-        ]
-        units = Unit.objects.bulk_create(
-            Unit(
-                name=f"长宁区第{i}委办局",
-                short_name=f"第{i}局",
-                organ_name=f"上海市长宁区第{i}委办局",
-                docno_prefix=f"长{i}",
-            )
-            for i in range(1, UNITS + 1)
-        )
-        proposers = Proposer.objects.bulk_create(
-            Proposer(name=f"委员{i}", mobile=f"1390000{i:04d}", email=f"m{i}@example.org")
-            for i in range(300)
-        )
-        now = timezone.now()
-        proposals = []
-        for i in range(total):
-            session = sessions[i % 2]
-            serial = i // 2 + 1
-            proposals.append(
-                Proposal(
-                    session=session,
-                    serial=serial,
-                    number=session.format_number(serial),
-                    title=f"关于推进第{i}项民生实事的建议",
-                    lead_proposer=proposers[i % len(proposers)],
-                    status=ProposalStatus.REPLIED,
-                    submitted_at=now,
-                    filed_at=now,
-                )
-            )
-        proposals = Proposal.objects.bulk_create(proposals, batch_size=1000)
-        CoProposer.objects.bulk_create(
-            (
-                CoProposer(
-                    proposal=p,
-                    proposer=proposers[(i + j * 7) % len(proposers)],
-                    position=j,
-                    confirmed_at=now,
-                )
-                for i, p in enumerate(proposals)
-                for j in (1, 2)
-            ),
-            batch_size=2000,
-        )
-        assignments = Assignment.objects.bulk_create(
-            (
-                Assignment(
-                    proposal=p,
-                    unit=units[i % UNITS],
-                    role=Assignment.Role.LEAD,
-                    state=AssignmentState.REPLIED,
-                    assigned_on=datetime.date(2024 + i % 2, 3, 1),
-                )
-                for i, p in enumerate(proposals)
-            ),
-            batch_size=1000,
-        )
-        replies = []
-        counters: dict[tuple[int, int], int] = {}
-        for i, a in enumerate(assignments):
-            year = 2024 + i % 2
-            signed_on = datetime.date(year, 5, 1) + datetime.timedelta(days=i % 120)
-            key = (a.unit_id, year)
-            counters[key] = counters.get(key, 0) + 1
-            label = labels[i % len(labels)]
-            shown = i < published
-            state = ReplyState.PUBLISHED if shown else [ReplyState.SENT, ReplyState.DRAFT][i % 2]
-            at = timezone.make_aware(datetime.datetime.combine(signed_on, datetime.time(9)))
-            replies.append(
-                Reply(
-                    assignment=a,
-                    proposal_id=a.proposal_id,
-                    unit_id=a.unit_id,
-                    title=f"对区政协十五届二次会议第{i:03d}号提案的答复",
-                    salutation="委员：",
-                    body="一、基本情况\n" + "我单位高度重视，认真研究办理。" * 40,
-                    closing="感谢对我们工作的关心和支持。",
-                    result_label=label,
-                    result_class=result_class_for(label),
-                    disclosure=Disclosure.PUBLIC if shown or i % 3 else Disclosure.ON_REQUEST,
-                    state=state,
-                    docno_prefix=f"长{a.unit_id}",
-                    docno_year=year if state != ReplyState.DRAFT else None,
-                    docno_number=counters[key] if state != ReplyState.DRAFT else None,
-                    signed_on=signed_on if state != ReplyState.DRAFT else None,
-                    signed_at=at if state != ReplyState.DRAFT else None,
-                    sent_at=at if state != ReplyState.DRAFT else None,
-                    published_on=signed_on + datetime.timedelta(days=10) if shown else None,
-                    pdf=f"letters/{year}/reply-{i}.pdf" if shown else "",
-                    pdf_sha256=f"{i:064x}" if shown else "",
-                )
-            )
-        Reply.objects.bulk_create(replies, batch_size=1000)
-    with connection_cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return {"published": published, "hidden": hidden, "units": UNITS}
-
-
-def connection_cursor():
-    from django.db import connection
-
-    return connection.cursor()
 
 
 # --- The plain view -------------------------------------------------------------------------
@@ -304,19 +179,7 @@ def plain_replies(request):
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
-class BenchURLs:
-    """The project's URLs plus the plain view."""
-
-    def __init__(self) -> None:
-        from django.urls import include, path
-
-        self.urlpatterns = [
-            path("plain/replies/", plain_replies),
-            path("", include("tracker.urls")),
-        ]
-
-
-# --- The measure ----------------------------------------------------------------------------
+# --- In-process -----------------------------------------------------------------------------
 
 
 def timed(client, url: str) -> float:
@@ -333,26 +196,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def check_same(api_body: dict, plain_body: dict) -> None:
+    if api_body != plain_body:
+        log(json.dumps(api_body, ensure_ascii=False)[:1500])
+        log(json.dumps(plain_body, ensure_ascii=False)[:1500])
+        raise SystemExit("the plain view does not return the API's JSON")
+
+
 def measure(requests: int) -> dict:
+    from django.conf import settings
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
     from replies.models import Reply
 
-    rest = {
-        **__import__("django.conf").conf.settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {},
-    }
-    with override_settings(ROOT_URLCONF=BenchURLs(), REST_FRAMEWORK=rest, DEBUG=False):
+    rest = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
+    with override_settings(ROOT_URLCONF=BENCH_URLCONF, REST_FRAMEWORK=rest, DEBUG=False):
         client = Client()
         api_url, plain_url = "/api/v1/replies/", "/plain/replies/"
         api_body = json.loads(client.get(api_url).content)
-        plain_body = json.loads(client.get(plain_url).content)
-        if api_body != plain_body:
-            log(json.dumps(api_body, ensure_ascii=False)[:1500])
-            log(json.dumps(plain_body, ensure_ascii=False)[:1500])
-            raise SystemExit("the plain view does not return the API's JSON")
+        check_same(api_body, json.loads(client.get(plain_url).content))
         detail_url = api_body["results"][0]["url"].removeprefix("http://testserver")
         with CaptureQueriesContext(connection) as ctx:
             client.get(api_url)
@@ -371,43 +235,284 @@ def measure(requests: int) -> dict:
         "api": api,
         "plain": plain,
         "detail": detail,
+        "detail_path": detail_url,
         "published": count,
         "list_queries": list_queries,
         "bytes": len(json.dumps(api_body, ensure_ascii=False).encode()),
     }
 
 
+# --- Over HTTP ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def start_gunicorn(data_url: str, port: int, env: dict, logfile: Path) -> subprocess.Popen:
+    env = {
+        **env,
+        "DATABASE_URL": data_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no STATIC_ROOT (no collectstatic)
+    }
+    env.pop("REDIS_URL", None)  # the cache is in-process, as in the in-process figures
+    cmd = [
+        str(GUNICORN),
+        "bench.api_wsgi:application",
+        "-w",
+        str(GUNICORN_WORKERS),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(ROOT),
+        "--log-level",
+        "warning",
+    ]
+    with logfile.open("wb") as handle:
+        return subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_ready(proc: subprocess.Popen, base: str, logfile: Path) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < SERVER_READY_TIMEOUT:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{tail(logfile)}")
+        with contextlib.suppress(OSError):
+            status, _ = get(base + "/plain/replies/", timeout=5)
+            if status == 200:
+                return time.perf_counter() - start
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer in {SERVER_READY_TIMEOUT:.0f} s:\n{tail(logfile)}")
+
+
+def stop_gunicorn(proc: subprocess.Popen | None, token: str) -> None:
+    """SIGTERM to the arbiter (a graceful stop), then its process group, then our token."""
+    if proc is not None and proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            log("api: gunicorn ignored SIGTERM for 15 s; killing it")
+    if proc is not None:
+        kill_group(proc.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+    leftovers = kill_marked(CHILD_TOKEN, token)
+    if leftovers:
+        log(f"api: killed leftover processes {leftovers}")
+
+
+def wrk(url: str, connections: int, duration: float, script: Path, env: dict) -> dict:
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
+    result = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=duration + 60, check=False
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({result.returncode}): {result.stdout}{result.stderr}")
+    data = json.loads(lines[-1])
+    errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+    return {
+        "p50_ms": data["p50_us"] / 1000,
+        "p95_ms": data["p95_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "requests": data["requests"],
+        "errors": errors,
+        "error_detail": {k: data[k] for k in ("connect", "read", "write", "status", "timeout")},
+    }
+
+
+def python_load(url: str, connections: int, duration: float) -> dict:
+    """wrk's job without wrk: ``connections`` threads, each a keep-alive ``http.client`` loop."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + duration
+
+    def worker() -> None:
+        conn = None
+        mine: list[float] = []
+        while time.perf_counter() < deadline:
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                start = time.perf_counter()
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                mine.append((time.perf_counter() - start) * 1000)
+                if response.status != 200:
+                    with lock:
+                        errors[0] += 1
+                if response.will_close:
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                with lock:
+                    errors[0] += 1
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    return {
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
+        "rps": len(latencies) / elapsed,
+        "requests": len(latencies),
+        "errors": errors[0],
+        "error_detail": {},
+    }
+
+
+def measure_http(data_url: str, detail_path: str, args: argparse.Namespace) -> dict:
+    token = uuid.uuid4().hex
+    env = {**os.environ, CHILD_TOKEN: token}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    logfile = workdir / "gunicorn.log"
+    script = workdir / "report.lua"
+    script.write_text(WRK_LUA)
+    use_wrk = shutil.which("wrk") is not None and not args.no_wrk
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = None
+    try:
+        log(f"api: gunicorn -w {GUNICORN_WORKERS} on {base}")
+        proc = start_gunicorn(data_url, port, env, logfile)
+        ready = wait_ready(proc, base, logfile)
+        log(f"api:   answering after {ready:.1f} s")
+        urls = {
+            "list": base + "/api/v1/replies/",
+            "plain": base + "/plain/replies/",
+            "detail": base + detail_path,
+        }
+        bodies = {}
+        for name in ("list", "plain"):
+            status, body = get(urls[name])
+            if status != 200:
+                raise RuntimeError(f"{urls[name]} answered {status}: {body[:300]!r}")
+            bodies[name] = json.loads(body)
+        check_same(bodies["list"], bodies["plain"])
+        status, _ = get(urls["detail"])
+        if status != 200:
+            raise RuntimeError(f"{urls['detail']} answered {status}")
+        tool = "wrk" if use_wrk else "python"
+        out = {"tool": tool}
+        for name, url in urls.items():
+            log(
+                f"api:   {tool} {name}: {args.connections} connections, "
+                f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s"
+            )
+            if use_wrk:
+                wrk(url, args.connections, args.warmup, script, env)
+                out[name] = wrk(url, args.connections, args.duration, script, env)
+            else:
+                python_load(url, args.connections, args.warmup)
+                out[name] = python_load(url, args.connections, args.duration)
+            r = out[name]
+            log(
+                f"api:     p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
+                f"{r['rps']:.0f} req/s, {r['requests']} requests, {r['errors']} errors"
+            )
+            if r["errors"]:
+                raise RuntimeError(
+                    f"{name}: {r['errors']} errors {r['error_detail']}:\n{tail(logfile)}"
+                )
+        return out
+    finally:
+        stop_gunicorn(proc, token)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- Main -----------------------------------------------------------------------------------
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--replies", type=int, default=3000, help="published replies")
-    parser.add_argument("--requests", type=int, default=300, help="timed requests of each view")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
+    parser.add_argument("--scale", type=float, default=1.0, help="dataset scale (1.0)")
+    parser.add_argument("--requests", type=int, default=300, help="in-process requests of each")
+    parser.add_argument("--connections", type=int, default=8, help="HTTP connections (8)")
+    parser.add_argument("--duration", type=float, default=15, help="seconds of load per URL")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per URL")
+    parser.add_argument("--no-http", action="store_true", help="in-process figures only")
+    parser.add_argument("--no-wrk", action="store_true", help="the Python load loop, not wrk")
     args = parser.parse_args()
 
-    url = bench_url(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
-    log(f"creating {BENCH_DB} on {urlsplit(url).hostname} and migrating")
-    recreate_database(url)
-    try:
-        setup_django(url)
-        from django.core.management import call_command
+    from bench import generate
 
-        call_command("migrate", verbosity=0)
-        log(f"generating {args.replies} published replies (and {args.replies // 2} hidden)")
-        started = time.perf_counter()
-        data = generate(args.replies)
-        log(f"  generated in {time.perf_counter() - started:.1f} s: {data}")
-        log(f"timing {args.requests} requests of the API list, the plain view and a detail")
-        result = measure(args.requests)
-        from django.db import connections
+    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    log(f"api: the shared dataset (scale {args.scale})")
+    started = time.perf_counter()
+    ds = generate.ensure(server, open_assignments=0, scale=args.scale)
+    log(f"api:   ready in {time.perf_counter() - started:.1f} s: {ds.url.rsplit('/', 1)[-1]}")
 
-        connections.close_all()
-    finally:
-        if not args.keep:
-            drop_database(url)
+    setup_django(ds.url)
+    log(f"api: in-process, {args.requests} requests of the API list, the plain view and a detail")
+    result = measure(args.requests)
+    from django.db import connections
+
+    connections.close_all()
+    http = None if args.no_http else measure_http(ds.url, result["detail_path"], args)
 
     api_p50 = statistics.median(result["api"])
     plain_p50 = statistics.median(result["plain"])
-    ratio = api_p50 / plain_p50
     n = f"{result['published']:,}"
     figures = [
         figure(
@@ -433,8 +538,8 @@ def main() -> None:
         ),
         figure(
             "api_list_ratio",
-            "Public API replies/ p50 / plain view p50",
-            round(ratio, 2),
+            "Public API replies/ p50 / plain view p50, in-process",
+            round(api_p50 / plain_p50, 2),
             "×",
             target=("<=", RATIO_TARGET),
         ),
@@ -448,11 +553,60 @@ def main() -> None:
         figure("api_list_queries", "SQL queries of one list request", result["list_queries"], ""),
     ]
     notes = [
-        f"{n} published replies of {UNITS} units (plus {args.replies // 2} that must not show) "
-        f"in PostgreSQL; {args.requests} requests of each view with Django's test Client, "
-        "alternating; wall time per request including the middleware and JSON rendering; "
-        f"the first page is {result['bytes']:,} bytes and equal in both views.",
+        f"Shared dataset (bench.generate, scale {args.scale}): {n} published replies of "
+        f"{len(ds.units)} units; {args.requests} requests of each view with Django's test "
+        "Client, alternating; wall time per request including the middleware and JSON "
+        f"rendering; the first page is {result['bytes']:,} bytes and equal in both views.",
     ]
+    if http is not None:
+        c = args.connections
+        labels = {
+            "list": "Public API replies/",
+            "plain": "Plain view",
+            "detail": "Public API replies/{id}/",
+        }
+        for name, label in labels.items():
+            r = http[name]
+            figures += [
+                figure(
+                    f"http_{name}_p50_ms",
+                    f"{label} over HTTP, p50 ({c} connections)",
+                    round(r["p50_ms"], 2),
+                    "ms",
+                ),
+                figure(
+                    f"http_{name}_p95_ms",
+                    f"{label} over HTTP, p95 ({c} connections)",
+                    round(r["p95_ms"], 2),
+                    "ms",
+                ),
+                figure(
+                    f"http_{name}_rps",
+                    f"{label} over HTTP, requests/s",
+                    round(r["rps"], 1),
+                    "req/s",
+                ),
+            ]
+        figures.append(
+            figure(
+                "http_list_ratio",
+                "Public API replies/ p50 / plain view p50, over HTTP",
+                round(http["list"]["p50_ms"] / http["plain"]["p50_ms"], 2),
+                "×",
+                target=("<=", RATIO_TARGET),
+            )
+        )
+        tool = (
+            f"wrk -t1 -c{c} -d{args.duration:.0f}s (after {args.warmup:.0f} s of warm-up)"
+            if http["tool"] == "wrk"
+            else f"a Python http.client loop, {c} threads, {args.duration:.0f} s"
+        )
+        notes.append(
+            f"Over HTTP: gunicorn bench.api_wsgi:application -w {GUNICORN_WORKERS} (sync workers, "
+            f"DEBUG off, no throttling) on loopback, {tool} per URL, all on the same 2 cores; "
+            f"with {c} connections for {GUNICORN_WORKERS} workers a request's latency includes "
+            "its wait in the listen queue (≈ connections ÷ requests/s)."
+        )
     emit("api", figures, {"notes": notes})
 
 

@@ -1,0 +1,22 @@
+"""The WSGI application ``bench/api.py`` runs under gunicorn: the project's, as
+``tracker.wsgi`` builds it, with two changes the settings cannot take from the environment:
+
+- ``ROOT_URLCONF`` is ``bench.api_urls`` (``tracker.urls`` plus the plain view ``/plain/replies/``);
+- the API's throttle rates are empty (no throttling), as in the in-process measure: the anonymous
+  rate (120/min by address) would answer 429 to a load generator within a second.
+
+    gunicorn bench.api_wsgi:application -w 2 -b 127.0.0.1:PORT
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+
+from django.conf import settings
+
+settings.ROOT_URLCONF = "bench.api_urls"
+settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()
