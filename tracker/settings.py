@@ -236,6 +236,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.retry_unsent",
         "schedule": crontab(minute=15),
     },
+    # Session ZIPs whose job has expired (a day old): no one can download them any more.
+    "daily-purge-exports": {
+        "task": "tracker.admin_tasks.purge_expired_exports",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # --- Reminders (domain.md, Deadlines: reminders) -------------------------------------------

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 import zipfile
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -261,6 +264,41 @@ def test_a_sessions_signed_letters_are_bundled_in_celery_with_progress(
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
     assert len(archive.namelist()) == 3
     assert all(name.endswith(".pdf") for name in archive.namelist())
+    # Each letter byte for byte, stored rather than deflated again.
+    assert {archive.read(n) for n in archive.namelist()} == {b"%PDF-1.4 letter"}
+    assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_STORED}
+
+
+def _export(job_id: str, age_hours: float, now: datetime.datetime) -> Path:
+    path = Path(settings.MEDIA_ROOT) / admin_tasks.EXPORTS_DIR / job_id / "第一次会议-答复函.zip"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"PK")
+    stamp = (now - datetime.timedelta(hours=age_hours)).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_session_zips_are_purged_once_their_job_has_expired(committee, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    now = datetime.datetime.now(datetime.UTC)
+    live_id = jobs.create(admin_tasks.SESSION_PDFS, user_id=committee.pk, payload={})
+    live_old = _export(live_id, 30, now)  # its job is still there: it can be downloaded
+    expired = _export("0" * 32, 25, now)  # no job, older than JOB_TTL
+    recent = _export("1" * 32, 2, now)  # no job (a cache flush), but young: left alone
+    assert admin_tasks.purge_exports(now=now) == 1
+    assert not expired.exists()
+    assert live_old.exists() and recent.exists()
+    assert admin_tasks.purge_exports(now=now) == 0
+
+
+def test_purging_without_any_export_is_a_no_op(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    assert admin_tasks.purge_exports() == 0
+
+
+def test_the_purge_runs_daily_in_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["daily-purge-exports"]
+    assert entry["task"] == admin_tasks.purge_expired_exports.name
 
 
 def test_the_import_reports_its_progress_row_by_row(committee, session, members, monkeypatch):
