@@ -101,6 +101,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 
+# A read replica (PostgreSQL streaming replication) for the portal's public API; unset, the
+# public API reads the primary like everything else (proposals/replica.py, docs/scaling.md).
+if env.str("DATABASE_PORTAL_URL", default=""):
+    DATABASES["portal"] = env.db("DATABASE_PORTAL_URL")
+    DATABASES["portal"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["portal"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["proposals.replica.PortalReplicaRouter"]
+
 AUTH_USER_MODEL = "proposals.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -214,6 +222,9 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process that has grown past this (KiB) is replaced after its current task: a
+# WeasyPrint renderer settles near 240 MB (docs/scaling.md), fonts and caches included.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=512_000)
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_TIME_LIMIT = 300

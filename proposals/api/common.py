@@ -41,6 +41,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView, set_rollback
 
 from proposals.api.throttles import AnonThrottle
+from proposals.replica import portal_reads
 from proposals.workflow import WorkflowError
 
 #: How long a shared cache (the portal's proxy, a CDN) may keep a public answer.
@@ -360,6 +361,11 @@ class PublicAPIView(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = (AnonThrottle,)
     max_age = PUBLIC_MAX_AGE
+
+    def dispatch(self, request, *args, **kwargs):
+        # Reads from the portal's replica when one is configured (proposals/replica.py).
+        with portal_reads():
+            return super().dispatch(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -78,3 +78,9 @@ def test_the_daily_scan_fires_at_half_past_eight_shanghai_time(now_utc, next_utc
     remaining = daily.remaining_estimate(now.astimezone(app.timezone))
 
     assert (now + remaining).astimezone(datetime.UTC) == next_utc.replace(tzinfo=datetime.UTC)
+
+
+def test_a_worker_process_is_replaced_once_it_grows_past_half_a_gigabyte():
+    from tracker.celery import app
+
+    assert app.conf.worker_max_memory_per_child == 512_000
