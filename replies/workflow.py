@@ -760,6 +760,24 @@ def render_pdf(obj: Reply | CoOpinion) -> bytes:
     return render_letter_pdf(letter_for(obj))
 
 
+def unrendered_letters(
+    *, now: datetime.datetime | None = None, grace: datetime.timedelta, limit: int
+) -> list[tuple[str, int]]:
+    """Signed letters whose PDF was never stored though they were signed more than ``grace``
+    ago: their render task was lost (the broker lost it, or it failed every retry). Oldest
+    first, at most ``limit``."""
+    cutoff = (now or timezone.now()) - grace
+    found: list[tuple[str, int]] = []
+    for kind, model in (("reply", Reply), ("opinion", CoOpinion)):
+        ids = (
+            model.objects.filter(signed_at__lt=cutoff, pdf_sha256="")
+            .order_by("signed_at", "pk")
+            .values_list("pk", flat=True)[: limit - len(found)]
+        )
+        found += [(kind, pk) for pk in ids]
+    return found
+
+
 def store_signed_pdf(kind: str, pk: int) -> bool:
     """Render a signed letter and store it with its hash; a second call does nothing.
 

@@ -247,6 +247,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.retry_unsent",
         "schedule": crontab(minute=15),
     },
+    # Signed letters whose PDF render was lost (the broker lost it, or every retry failed).
+    "hourly-render-missing-pdfs": {
+        "task": "replies.tasks.render_missing_pdfs",
+        "schedule": crontab(minute=25),
+    },
     # Session ZIPs whose job has expired (a day old): no one can download them any more.
     "daily-purge-exports": {
         "task": "tracker.admin_tasks.purge_expired_exports",
