@@ -24,6 +24,8 @@ event                      emitted by                              ids
 ``assignment_created``     ``proposals.workflow.assign_proposal``  ``assignment_id``
 ``reassignment_decided``   ``approve_reassignment``,               ``assignment_id``
                            ``refuse_reassignment``
+``extension_decided``      ``extend_assignment`` (answering a      ``assignment_id``
+                           pending request), ``refuse_extension``
 ``awaiting_signature``     ``replies.workflow.submit_reply``,      ``reply_id`` or ``opinion_id``
                            ``submit_opinion``
 ``reply_sent``             ``replies.workflow.send_reply``         ``reply_id``

@@ -165,6 +165,19 @@ class ExtendAssignmentForm(TransitionForm):
     reason = _reason_field(_("延期理由"))
 
 
+class RequestExtensionForm(TransitionForm):
+    new_due_on = forms.DateField(label=_("申请延期至"), widget=AdminDateWidget)
+    reason = _reason_field(_("申请延期理由"))
+
+
+class ApproveExtensionForm(TransitionForm):
+    note = _note_field()
+
+
+class RefuseExtensionForm(TransitionForm):
+    reason = _reason_field(_("不同意延期的理由"))
+
+
 class _ProposerChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Proposer) -> str:
         return obj.name

@@ -339,6 +339,8 @@ VERB_LABELS: dict[str, str] = {
     "approve_reassignment": _("同意退回"),
     "refuse_reassignment": _("不同意退回"),
     "extend": _("延期"),
+    "request_extension": _("申请延期"),
+    "refuse_extension": _("不同意延期"),
     "log_contact": _("登记沟通"),
     "mark_opinion_sent": _("会办意见已送"),
     "set_day_override": _("调整工作日"),
@@ -576,6 +578,10 @@ ASSIGNMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve_reassignment": (frozenset({A.RETURN_REQUESTED}), A.WITHDRAWN),
     "refuse_reassignment": (frozenset({A.RETURN_REQUESTED}), A.ACCEPTED),
     "extend": (frozenset({A.PENDING, A.ACCEPTED, A.RETURN_REQUESTED}), ""),
+    # A unit asks; the committee grants it as an extension (approve_extension) or refuses.
+    "request_extension": (frozenset({A.PENDING, A.ACCEPTED}), ""),
+    "approve_extension": (frozenset({A.PENDING, A.ACCEPTED, A.RETURN_REQUESTED}), ""),
+    "refuse_extension": (frozenset({A.PENDING, A.ACCEPTED, A.RETURN_REQUESTED}), ""),
     "log_contact": (frozenset({A.ACCEPTED, A.REPLIED, A.OPINION_SENT}), ""),
     "mark_replied": (frozenset({A.ACCEPTED}), A.REPLIED),
     "mark_opinion_sent": (frozenset({A.ACCEPTED}), A.OPINION_SENT),
@@ -728,6 +734,64 @@ class Extension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_due_on} → {self.new_due_on}"
+
+
+class ExtensionRequest(models.Model):
+    """A unit's request 申请延期 for a later reply date; the committee decides (domain.md:
+    "approves reassignment and extension"). At most one is pending per assignment."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已同意")
+        REFUSED = "refused", _("不同意")
+
+    assignment = models.ForeignKey(
+        Assignment,
+        on_delete=models.CASCADE,
+        related_name="extension_requests",
+        verbose_name=_("交办"),
+    )
+    due_on_then = models.DateField(_("申请时到期日"))
+    requested_due_on = models.DateField(_("申请延期至"))
+    reason = models.TextField(_("申请理由"))
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("申请人")
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+    extension = models.OneToOneField(
+        Extension,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="request",
+        verbose_name=_("批准的延期"),
+    )
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(state="pending"),
+                name="extension_request_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.due_on_then} → {self.requested_due_on}（{self.get_state_display()}）"
 
 
 class ContactRecordQuerySet(models.QuerySet):

@@ -36,6 +36,7 @@ from proposals.models import (
     DayOverride,
     DueDate,
     Extension,
+    ExtensionRequest,
     Membership,
     Proposal,
     ProposalAttachment,
@@ -725,15 +726,8 @@ def refuse_reassignment(assignment: Assignment | int, *, actor: User, note: str)
     )
 
 
-@transaction.atomic
-def extend_assignment(
-    assignment: Assignment | int, *, actor: User, new_due_on: datetime.date, reason: str
-) -> Extension:
-    """延期: the committee moves the reply date, never past the hard limit after assignment."""
-    assignment = _lock_assignment(assignment)
-    check_state(ASSIGNMENT_TRANSITIONS, "extend", assignment.state, AssignmentState)
-    require_committee(actor)
-    reason = required_text(reason, _("延期理由"), "reason")
+def _reply_due(assignment: Assignment) -> DueDate:
+    """The due date an extension moves (the reply's, or the co-handling opinion's), locked."""
     clock = (
         DueDate.Clock.CO_OPINION
         if assignment.role == Assignment.Role.CO
@@ -744,8 +738,15 @@ def extend_assignment(
         .filter(assignment=assignment, clock=clock, round=assignment.round)
         .first()
     )
-    if due is None:
+    if due is None or due.completed_on is not None:
         raise WrongState(_("此件没有可延期的到期日。"))
+    return due
+
+
+def _check_new_due(due: DueDate, new_due_on: datetime.date | None) -> datetime.date:
+    """Later than the current date, and never past the hard limit after assignment."""
+    if new_due_on is None:
+        raise InvalidInput(_("请填写延期后的日期。"), field="new_due_on")
     if new_due_on <= due.due_on:
         raise InvalidInput(
             _("延期后的日期须晚于现到期日 %(date)s。") % {"date": f"{due.due_on:%Y-%m-%d}"},
@@ -762,6 +763,22 @@ def extend_assignment(
             },
             field="new_due_on",
         )
+    return new_due_on
+
+
+@transaction.atomic
+def extend_assignment(
+    assignment: Assignment | int, *, actor: User, new_due_on: datetime.date, reason: str
+) -> Extension:
+    """延期: the committee moves the reply date, never past the hard limit after assignment.
+
+    A pending request of the unit is answered by it: approved, with this extension."""
+    assignment = _lock_assignment(assignment)
+    check_state(ASSIGNMENT_TRANSITIONS, "extend", assignment.state, AssignmentState)
+    require_committee(actor)
+    reason = required_text(reason, _("延期理由"), "reason")
+    due = _reply_due(assignment)
+    _check_new_due(due, new_due_on)
     old = due.due_on
     due.due_on = new_due_on
     due.is_fixed = True
@@ -786,7 +803,110 @@ def extend_assignment(
         note=f"{old:%Y-%m-%d} → {new_due_on:%Y-%m-%d}：{reason}",
         proposal=assignment.proposal,
     )
+    pending = (
+        ExtensionRequest.objects.select_for_update()
+        .filter(assignment=assignment, state=ExtensionRequest.State.PENDING)
+        .first()
+    )
+    if pending is not None:
+        pending.state = ExtensionRequest.State.APPROVED
+        pending.decided_by = actor
+        pending.decided_at = timezone.now()
+        pending.decision_note = reason
+        pending.extension = ext
+        pending.save(
+            update_fields=["state", "decided_by", "decided_at", "decision_note", "extension"]
+        )
+        events.emit("extension_decided", assignment_id=assignment.pk)
     return ext
+
+
+@transaction.atomic
+def request_extension(
+    assignment: Assignment | int, *, actor: User, new_due_on: datetime.date, reason: str
+) -> ExtensionRequest:
+    """申请延期: the unit asks the committee for a later reply date, with a reason."""
+    assignment = _lock_assignment(assignment)
+    check_state(ASSIGNMENT_TRANSITIONS, "request_extension", assignment.state, AssignmentState)
+    require_unit_member(actor, assignment.unit_id)
+    reason = required_text(reason, _("申请延期理由"), "reason")
+    if assignment.extension_requests.filter(state=ExtensionRequest.State.PENDING).exists():
+        raise WrongState(_("此件已有待审批的延期申请。"))
+    due = _reply_due(assignment)
+    _check_new_due(due, new_due_on)
+    request = ExtensionRequest.objects.create(
+        assignment=assignment,
+        due_on_then=due.due_on,
+        requested_due_on=new_due_on,
+        reason=reason,
+        requested_by=actor,
+    )
+    record_transition(
+        assignment,
+        actor=actor,
+        verb="request_extension",
+        from_state=assignment.state,
+        to_state=assignment.state,
+        note=f"{due.due_on:%Y-%m-%d} → {new_due_on:%Y-%m-%d}：{reason}",
+        proposal=assignment.proposal,
+    )
+    return request
+
+
+def pending_extension_request(assignment: Assignment | int) -> ExtensionRequest | None:
+    assignment_id = assignment if isinstance(assignment, int) else assignment.pk
+    return ExtensionRequest.objects.filter(
+        assignment_id=assignment_id, state=ExtensionRequest.State.PENDING
+    ).first()
+
+
+@transaction.atomic
+def approve_extension(assignment: Assignment | int, *, actor: User, note: str = "") -> Extension:
+    """The committee grants the pending request: the date the unit asked for."""
+    assignment = _lock_assignment(assignment)
+    check_state(ASSIGNMENT_TRANSITIONS, "approve_extension", assignment.state, AssignmentState)
+    require_committee(actor)
+    request = pending_extension_request(assignment)
+    if request is None:
+        raise WrongState(_("此件没有待审批的延期申请。"))
+    reason = _("应承办单位申请：%(reason)s") % {"reason": request.reason}
+    if note.strip():
+        reason += _("（%(note)s）") % {"note": note.strip()}
+    return extend_assignment(
+        assignment, actor=actor, new_due_on=request.requested_due_on, reason=reason
+    )
+
+
+@transaction.atomic
+def refuse_extension(assignment: Assignment | int, *, actor: User, note: str) -> ExtensionRequest:
+    """The committee refuses the pending request, saying why; the date stays."""
+    assignment = _lock_assignment(assignment)
+    check_state(ASSIGNMENT_TRANSITIONS, "refuse_extension", assignment.state, AssignmentState)
+    require_committee(actor)
+    note = required_text(note, _("不同意延期的理由"), "note")
+    request = (
+        ExtensionRequest.objects.select_for_update()
+        .filter(assignment=assignment, state=ExtensionRequest.State.PENDING)
+        .first()
+    )
+    if request is None:
+        raise WrongState(_("此件没有待审批的延期申请。"))
+    request.state = ExtensionRequest.State.REFUSED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    record_transition(
+        assignment,
+        actor=actor,
+        verb="refuse_extension",
+        from_state=assignment.state,
+        to_state=assignment.state,
+        note=note,
+        proposal=assignment.proposal,
+    )
+    events.emit("extension_decided", assignment_id=assignment.pk)
+    return request
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from proposals.admin import DUE_SOON_WORKDAYS, filter_due, with_current_due
 from proposals.models import (
     Assignment,
     AssignmentState,
+    ExtensionRequest,
     Membership,
     Proposal,
     ProposalStatus,
@@ -440,6 +441,31 @@ def _offices(user: User, today: datetime.date) -> Dashboard:
             ),
             tone="warn",
             empty=_("没有待审批的申请。"),
+        )
+    )
+    extension_requests = ExtensionRequest.objects.filter(
+        state=ExtensionRequest.State.PENDING
+    ).select_related("assignment__proposal", "assignment__unit")
+    board.sections.append(
+        _section(
+            "extension",
+            _("申请延期待审批"),
+            extension_requests.order_by("requested_at", "pk"),
+            lambda r: Line(
+                text=f"{r.assignment.proposal.number or '-'} {r.assignment.proposal.title}",
+                url=_url("proposals_assignment_change", r.assignment_id),
+                detail=_("%(unit)s · %(old)s → %(new)s · %(reason)s")
+                % {
+                    "unit": r.assignment.unit,
+                    "old": f"{r.due_on_then:%Y-%m-%d}",
+                    "new": f"{r.requested_due_on:%Y-%m-%d}",
+                    "reason": r.reason[:40],
+                },
+                tone="warn",
+            ),
+            more_url=_url("proposals_assignment_changelist", query={"extension": "pending"}),
+            tone="warn",
+            empty=_("没有待审批的延期申请。"),
         )
     )
     everything = with_current_due(Assignment.objects.select_related("proposal", "unit")).order_by(

@@ -524,6 +524,17 @@ def _decision_context(a: Assignment, t: Transition) -> dict[str, Any]:
     return {**_assignment_context(a, t), "approved": t.verb == "approve_reassignment"}
 
 
+def _extension_context(a: Assignment, t: Transition) -> dict[str, Any]:
+    """The request just decided, and the reply date that now holds."""
+    request = a.extension_requests.exclude(state="pending").order_by("-decided_at", "-pk").first()
+    return {
+        **_assignment_context(a, t),
+        "approved": t.verb == "extend",
+        "request": request,
+        "requested_due": long_date(request.requested_due_on) if request else "",
+    }
+
+
 def _letter_context(letter: Reply | CoOpinion, t: Transition) -> dict[str, Any]:
     return {
         **_base_context(letter, t),
@@ -562,6 +573,12 @@ EVENTS: dict[str, EventSpec] = {
         target=_assignment,
         recipients=lambda a: _unit_people(a.unit_id, [Membership.Role.CLERK]),
         context=_decision_context,
+    ),
+    NoticeEvent.EXTENSION_DECIDED: EventSpec(
+        verbs=("extend", "refuse_extension"),
+        target=_assignment,
+        recipients=lambda a: _unit_people(a.unit_id, [Membership.Role.CLERK]),
+        context=_extension_context,
     ),
     NoticeEvent.AWAITING_SIGNATURE: EventSpec(
         verbs=("submit",),

@@ -28,9 +28,12 @@ from proposals.admin.access import (
 from proposals.admin.displays import REPLY_CLOCKS, _transitions_table
 from proposals.admin.verbs import UNIT, Verb, VerbAdmin, _verb_action
 from proposals.forms import (
+    ApproveExtensionForm,
     ExtendAssignmentForm,
     LogContactForm,
+    RefuseExtensionForm,
     RefuseReassignmentForm,
+    RequestExtensionForm,
     RequestReassignmentForm,
 )
 from proposals.models import (
@@ -40,6 +43,7 @@ from proposals.models import (
     ContactRecord,
     DueDate,
     Extension,
+    ExtensionRequest,
     Transition,
 )
 from proposals.workdays import WorkCalendar
@@ -94,6 +98,19 @@ class DueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ExtensionRequestFilter(admin.SimpleListFilter):
+    title = _("延期申请")
+    parameter_name = "extension"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("待审批"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(extension_requests__state=ExtensionRequest.State.PENDING)
+        return queryset
+
+
 ASSIGNMENT_VERBS: tuple[Verb, ...] = (
     Verb(
         "accept",
@@ -126,6 +143,27 @@ ASSIGNMENT_VERBS: tuple[Verb, ...] = (
             a, actor=actor, new_due_on=d["new_due_on"], reason=d["reason"]
         ),
         ExtendAssignmentForm,
+    ),
+    Verb(
+        "request_extension",
+        _("申请延期"),
+        lambda a, actor, d: workflow.request_extension(
+            a, actor=actor, new_due_on=d["new_due_on"], reason=d["reason"]
+        ),
+        RequestExtensionForm,
+        who=UNIT,
+    ),
+    Verb(
+        "approve_extension",
+        _("同意延期"),
+        lambda a, actor, d: workflow.approve_extension(a, actor=actor, note=d["note"]),
+        ApproveExtensionForm,
+    ),
+    Verb(
+        "refuse_extension",
+        _("不同意延期"),
+        lambda a, actor, d: workflow.refuse_extension(a, actor=actor, note=d["reason"]),
+        RefuseExtensionForm,
     ),
     Verb(
         "log_contact",
@@ -178,6 +216,24 @@ class ExtensionInline(ReadOnlyInline, admin.TabularInline):
         return super().get_queryset(request).select_related("approved_by")
 
 
+class ExtensionRequestInline(ReadOnlyInline, admin.TabularInline):
+    model = ExtensionRequest
+    fields = (
+        "requested_at",
+        "requested_by",
+        "due_on_then",
+        "requested_due_on",
+        "reason",
+        "state",
+        "decided_by",
+        "decision_note",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("requested_by", "decided_by")
+
+
 class ContactRecordInline(ReadOnlyInline, admin.TabularInline):
     model = ContactRecord
     fields = (
@@ -221,6 +277,7 @@ class AssignmentAdmin(PlainRelationsMixin, VerbAdmin):
     )
     list_filter = (
         DueFilter,
+        ExtensionRequestFilter,
         "state",
         "role",
         ("unit", admin.RelatedOnlyFieldListFilter),
@@ -251,7 +308,19 @@ class AssignmentAdmin(PlainRelationsMixin, VerbAdmin):
         "proposal_summary",
         "timeline",
     )
-    inlines = [DueDateInline, ExtensionInline, ContactRecordInline]
+    inlines = [DueDateInline, ExtensionRequestInline, ExtensionInline, ContactRecordInline]
+
+    #: Verbs that answer a unit's pending extension request, and the one that makes it.
+    EXTENSION_ANSWERS = frozenset({"approve_extension", "refuse_extension"})
+
+    def available_verbs(self, request, obj):
+        verbs = super().available_verbs(request, obj)
+        names = {v.name for v in verbs}
+        if not names & (self.EXTENSION_ANSWERS | {"request_extension"}):
+            return verbs
+        pending = workflow.pending_extension_request(obj) is not None
+        hidden = {"request_extension"} if pending else set(self.EXTENSION_ANSWERS)
+        return [v for v in verbs if v.name not in hidden]
 
     def get_queryset(self, request):
         return with_current_due(super().get_queryset(request).visible_to(request.user))
@@ -275,7 +344,14 @@ class AssignmentAdmin(PlainRelationsMixin, VerbAdmin):
         due = getattr(obj, "reply_due_on", None)
         due_text = _("，期限 %(date)s") % {"date": f"{due:%Y-%m-%d}"} if due else ""
         role, state = obj.get_role_display(), obj.get_state_display()
-        return f"{obj.proposal} · {obj.unit}（{role}，{state}{due_text}）"
+        line = f"{obj.proposal} · {obj.unit}（{role}，{state}{due_text}）"
+        pending = workflow.pending_extension_request(obj)
+        if pending is not None:
+            line += _("；申请延期至 %(date)s，理由：%(reason)s") % {
+                "date": f"{pending.requested_due_on:%Y-%m-%d}",
+                "reason": pending.reason,
+            }
+        return line
 
     @admin.display(description=_("提案号"), ordering="proposal__number")
     def proposal_number(self, obj: Assignment) -> str:

@@ -38,7 +38,14 @@ COMMITTEE = "committee"
 UNIT = "unit_verb"
 #: Verbs that turn something down; their buttons are drawn apart.
 REFUSING_VERBS = frozenset(
-    {"return", "not_file", "request_reassignment", "refuse_reassignment", "supersede"}
+    {
+        "return",
+        "not_file",
+        "request_reassignment",
+        "refuse_reassignment",
+        "refuse_extension",
+        "supersede",
+    }
 )
 
 Panel = Callable[[HttpRequest, Any], "tuple[str, SafeString] | None"]

@@ -423,7 +423,7 @@ def test_a_clerk_is_offered_no_committee_verbs(client, assigned, clerk_a, unit_a
     client.force_login(clerk_a)
     actions = client.get(url("assignment")).context["action_form"].fields["action"].choices
     names = {name for name, _label in actions if name}
-    assert names == {"accept", "request_reassignment", "log_contact"}
+    assert names == {"accept", "request_reassignment", "request_extension", "log_contact"}
     assert not client.get(url("proposal")).context["action_form"]
     lead = assignment_of(assigned, unit_a)
     assert client.get(url("assignment", "verb", lead.pk, "extend")).status_code == 403

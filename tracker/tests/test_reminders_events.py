@@ -269,3 +269,27 @@ def test_a_failing_handler_is_logged_and_does_not_undo_the_workflow_call(
 def test_tracker_handles_every_event_the_workflow_emits():
     for event in EventNotice.Event.values:
         assert notify.HANDLERS[event] in events.handlers_for(event)
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_an_extension_decision_notifies_the_unit(assignment, people, notices, mailoutbox, approve):
+    from proposals.models import DueDate
+
+    due = assignment.due_dates.get(clock=DueDate.Clock.REPLY, round=assignment.round)
+    wanted = due.due_on + datetime.timedelta(days=14)
+    pwf.request_extension(
+        assignment, actor=people.clerk_a, new_due_on=wanted, reason="需跨部门协调"
+    )
+
+    with notices():
+        if approve:
+            pwf.approve_extension(assignment, actor=people.committee)
+        else:
+            pwf.refuse_extension(assignment, actor=people.committee, note="请按期答复")
+
+    assert to(mailoutbox) == {people.clerk_a.email, people.clerk_a2.email}
+    expected = "已同意" if approve else "未获同意"
+    assert mailoutbox[0].subject.startswith(f"延期申请{expected}")
+    assert f"{wanted.year}年{wanted.month}月{wanted.day}日" in mailoutbox[0].body
+    if not approve:
+        assert "请按期答复" in mailoutbox[0].body
