@@ -21,6 +21,8 @@ Events and their ids (keep this list in step with the ``emit`` calls):
 =========================  =====================================  =================================
 event                      emitted by                              ids
 =========================  =====================================  =================================
+``coproposal_invited``     ``draft_proposal``, ``revise_proposal``  ``proposal_id``
+                           (co-proposers left to confirm)
 ``assignment_created``     ``proposals.workflow.assign_proposal``  ``assignment_id``
 ``reassignment_decided``   ``approve_reassignment``,               ``assignment_id``
                            ``refuse_reassignment``

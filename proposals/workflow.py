@@ -333,6 +333,8 @@ def draft_proposal(
     record_transition(
         proposal, actor=actor, verb="draft", to_state=proposal.status, proposal=proposal
     )
+    if ids:
+        events.emit("coproposal_invited", proposal_id=proposal.pk)
     return proposal
 
 
@@ -377,6 +379,11 @@ def revise_proposal(
         ),
         proposal=proposal,
     )
+    if (text_changed or signers_changed) and proposal.coproposer_links.filter(
+        confirmed_at__isnull=True
+    ).exists():
+        # New co-proposers, or a changed text they must confirm again.
+        events.emit("coproposal_invited", proposal_id=proposal.pk)
     return proposal
 
 

@@ -222,6 +222,7 @@ class NoticeEvent(models.TextChoices):
     ASSIGNMENT_CREATED = "assignment_created", _("交办到单位")
     REASSIGNMENT_DECIDED = "reassignment_decided", _("退回申请已处理")
     EXTENSION_DECIDED = "extension_decided", _("延期申请已处理")
+    COPROPOSAL_INVITED = "coproposal_invited", _("邀请联名")
     AWAITING_SIGNATURE = "awaiting_signature", _("待签发")
     REPLY_SENT = "reply_sent", _("答复已送达")
     FEEDBACK_NOT_SATISFIED = "feedback_not_satisfied", _("提案者不满意")

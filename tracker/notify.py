@@ -36,6 +36,7 @@ from proposals.models import (
     Assignment,
     AssignmentState,
     Membership,
+    Proposal,
     Proposer,
     Transition,
     User,
@@ -478,12 +479,38 @@ def _letter(ids: dict[str, int]) -> tuple[type[models.Model], int]:
 
 def _load(model: type[models.Model], pk: int) -> Any:
     related = {
+        Proposal: ("lead_proposer", "session"),
         Assignment: ("proposal", "unit"),
         Reply: ("proposal", "unit"),
         CoOpinion: ("proposal", "unit"),
         Feedback: ("proposal", "proposer", "reply__unit"),
     }[model]
     return model.objects.select_related(*related).get(pk=pk)
+
+
+def _unconfirmed_coproposers(proposal: Proposal) -> list[Recipient]:
+    """The co-proposers who have still to confirm that they sign (an invitation or a changed
+    text clears the confirmation)."""
+    links = proposal.coproposer_links.filter(confirmed_at__isnull=True).select_related("proposer")
+    found: dict[str, Recipient] = {}
+    for link in links:
+        p = link.proposer
+        email = (p.email or "").strip()
+        if email and email.lower() not in found:
+            found[email.lower()] = Recipient(email, user_id=p.user_id, proposer_id=p.pk)
+    return list(found.values())
+
+
+def _invitation_context(proposal: Proposal, t: Transition) -> dict[str, Any]:
+    return {
+        "proposal": proposal,
+        "lead": proposal.lead_proposer,
+        "session": proposal.session,
+        "revised": t.verb == "revise",
+        "note": t.note,
+        "at": timezone.localtime(t.at),
+        "url": site_url(f"/my/proposals/{proposal.pk}/"),
+    }
 
 
 def _proposers_of(reply: Reply) -> list[Recipient]:
@@ -579,6 +606,12 @@ EVENTS: dict[str, EventSpec] = {
         target=_assignment,
         recipients=lambda a: _unit_people(a.unit_id, [Membership.Role.CLERK]),
         context=_extension_context,
+    ),
+    NoticeEvent.COPROPOSAL_INVITED: EventSpec(
+        verbs=("draft", "revise"),
+        target=lambda ids: (Proposal, ids["proposal_id"]),
+        recipients=_unconfirmed_coproposers,
+        context=_invitation_context,
     ),
     NoticeEvent.AWAITING_SIGNATURE: EventSpec(
         verbs=("submit",),

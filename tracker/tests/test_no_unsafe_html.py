@@ -47,6 +47,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
             "events/assignment_created_subject.txt",
             "events/awaiting_signature.txt",
             "events/awaiting_signature_subject.txt",
+            "events/coproposal_invited.txt",
+            "events/coproposal_invited_subject.txt",
             "events/extension_decided.txt",
             "events/extension_decided_subject.txt",
             "events/feedback_not_satisfied.txt",

@@ -293,3 +293,67 @@ def test_an_extension_decision_notifies_the_unit(assignment, people, notices, ma
     assert f"{wanted.year}年{wanted.month}月{wanted.day}日" in mailoutbox[0].body
     if not approve:
         assert "请按期答复" in mailoutbox[0].body
+
+
+def test_co_proposers_are_invited_by_e_mail_and_asked_again_after_a_change(
+    session, notices, mailoutbox
+):
+    from proposals.models import CoProposer
+    from tracker.tests.my_support import member
+
+    lead = member("lead", "张文浩")
+    co = f.ProposerFactory(name="瞿子涵", email="quzh@example.org")
+    quiet = f.ProposerFactory(name="林静", email="")
+
+    with notices():
+        proposal = pwf.draft_proposal(
+            actor=lead,
+            session=session,
+            title="关于加强社区养老服务的建议",
+            analysis="分析",
+            suggestions="建议",
+            coproposers=[co, quiet],
+        )
+    assert to(mailoutbox) == {"quzh@example.org"}  # whoever has an address
+    first = mailoutbox[0]
+    assert first.subject == "邀请您联名提案：关于加强社区养老服务的建议"
+    assert "张文浩邀请您作为联名提案人" in first.body
+    assert f"/my/proposals/{proposal.pk}/" in first.body
+
+    # Confirmed, then the lead changes the text: the confirmation is cleared, asked again.
+    CoProposer.objects.filter(proposal=proposal).update(confirmed_at="2026-11-20T10:00+08:00")
+    mailoutbox.clear()
+    with notices():
+        pwf.revise_proposal(
+            proposal,
+            actor=lead,
+            title="关于加强社区养老服务的建议",
+            analysis="分析（修改）",
+            suggestions="建议",
+            coproposers=[co, quiet],
+        )
+    assert to(mailoutbox) == {"quzh@example.org"}
+    assert mailoutbox[0].subject.startswith("联名提案已修改，请再次确认")
+
+    # A change of category only keeps the confirmations: nobody is asked again.
+    CoProposer.objects.filter(proposal=proposal).update(confirmed_at="2026-11-21T10:00+08:00")
+    mailoutbox.clear()
+    with notices():
+        pwf.revise_proposal(
+            proposal,
+            actor=lead,
+            title="关于加强社区养老服务的建议",
+            analysis="分析（修改）",
+            suggestions="建议",
+            category=Proposal.Category.SOCIETY,
+            coproposers=[co, quiet],
+        )
+    assert mailoutbox == []
+
+
+def test_a_draft_without_co_proposers_sends_nothing(session, notices, mailoutbox):
+    from tracker.tests.my_support import member
+
+    with notices():
+        pwf.draft_proposal(actor=member("solo", "张文浩"), session=session, title="独立提案")
+    assert mailoutbox == []
