@@ -336,6 +336,23 @@ def reply_proposers(reply: Reply) -> list[Proposer]:
     return list(unique.values())
 
 
+def feedback_speaker(reply: Reply, proposer: Proposer) -> Proposer | None:
+    """Whom ``proposer`` answers for on ``reply``: themselves when the reply answers them,
+    otherwise the first group among its proposers that they convene."""
+    answers = reply_proposers(reply)
+    if any(p.pk == proposer.pk for p in answers):
+        return proposer
+    groups = {p.pk: p for p in answers if p.kind != Proposer.Kind.MEMBER}
+    if not groups:
+        return None
+    convened = set(
+        Proposer.conveners.through.objects.filter(
+            from_proposer_id__in=groups, to_proposer_id=proposer.pk
+        ).values_list("from_proposer_id", flat=True)
+    )
+    return next((g for pk, g in groups.items() if pk in convened), None)
+
+
 def missing_opinions(reply: Reply) -> list[Assignment]:
     """Co-handling assignments of the proposal whose opinion has not reached the lead unit."""
     return list(
@@ -439,8 +456,15 @@ def record_feedback(
     proposers = {p.pk: p for p in reply_proposers(reply)}
     if proposer_id not in proposers:
         raise InvalidInput(_("只有本件提案的提案者可以反馈。"), field="proposer")
-    own = proposers[proposer_id].user_id == actor.pk
-    if not (own or actor.is_committee or reply.unit_id in actor.unit_ids()):
+    speaker = proposers[proposer_id]
+    own = speaker.user_id == actor.pk
+    # A group's convener 召集人 answers for the group (界别组, 党派 …).
+    convener = (
+        not own
+        and speaker.kind != Proposer.Kind.MEMBER
+        and speaker.conveners.filter(user=actor, user__isnull=False).exists()
+    )
+    if not (own or convener or actor.is_committee or reply.unit_id in actor.unit_ids()):
         raise NotAllowed(_("您不能代替该提案者反馈意见。"))
     if channel not in Feedback.Channel.values:
         raise InvalidInput(_("反馈方式无效。"), field="channel")

@@ -233,10 +233,12 @@ class FeedbackCreateView(PrivateAPIView, GenericAPIView):
         reply = self.get_object()
         serializer = FeedbackInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        me = acting_proposer(request.user)
         feedback = workflow.record_feedback(
             reply,
             actor=request.user,
-            proposer=acting_proposer(request.user),
+            # Themselves, or the group they convene whose proposal this is.
+            proposer=(workflow.feedback_speaker(reply, me) if me else None) or me,
             channel=Feedback.Channel.ONLINE,
             **serializer.validated_data,
         )

@@ -32,7 +32,7 @@ from proposals.models import (
 )
 from proposals.models import today as _today
 from replies.models import Feedback, Reply, ReplyState
-from replies.workflow import proposal_number_text, reply_proposers
+from replies.workflow import feedback_speaker, proposal_number_text
 
 #: The stages a proposal goes through, as the progress bar shows them.
 STAGES: tuple[tuple[str, str], ...] = (
@@ -189,6 +189,13 @@ class ReplyRow:
     superseded: bool
     my_feedback: Feedback | None
     can_give_feedback: bool
+    #: Whom this member answers for: themselves, or a group they convene (召集人) whose
+    #: proposal it is; None when they may not give feedback on this reply.
+    on_behalf: Proposer | None = None
+
+    @property
+    def for_group(self) -> bool:
+        return self.on_behalf is not None and self.on_behalf.kind != Proposer.Kind.MEMBER
 
 
 def readable_replies(proposal: Proposal, proposer: Proposer) -> list[ReplyRow]:
@@ -213,13 +220,18 @@ def _superseded_ids(reply_ids: list[int]) -> set[int]:
 
 def _reply_row(reply: Reply, proposer: Proposer) -> ReplyRow:
     superseded = reply.pk in _superseded_ids([reply.pk])
-    mine = Feedback.objects.filter(reply=reply, proposer=proposer).first()
-    answers = {p.pk for p in reply_proposers(reply)}
+    speaker = feedback_speaker(reply, proposer)
+    mine = (
+        Feedback.objects.filter(reply=reply, proposer=speaker).first()
+        if speaker is not None
+        else None
+    )
     return ReplyRow(
         reply=reply,
         superseded=superseded,
         my_feedback=mine,
-        can_give_feedback=mine is None and not superseded and proposer.pk in answers,
+        can_give_feedback=mine is None and not superseded and speaker is not None,
+        on_behalf=speaker,
     )
 
 

@@ -233,7 +233,7 @@ def reply_feedback(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             rwf.record_feedback(
-                reply, actor=request.user, proposer=request.proposer, **form.cleaned_data
+                reply, actor=request.user, proposer=row.on_behalf, **form.cleaned_data
             )
         except pwf.WrongState as error:
             messages.info(request, error.message)
