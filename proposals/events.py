@@ -14,6 +14,9 @@ Why not Django signals (``post_save`` and friends):
 - on commit: handlers run only after the workflow's transaction commits
   (``transaction.on_commit``), never on a rollback, and never see half-written rows. A
   handler that fails is logged and cannot undo the committed workflow call (``robust``);
+- durable: ``emit`` writes a ``PendingEvent`` row in the workflow's transaction and the
+  handlers delete it once they all ran, so an event whose process died after the commit, or
+  whose handler failed, is delivered by the hourly ``redeliver`` (``tracker.tasks.retry_unsent``);
 - ids only: handlers receive primary keys and load what they need, like Celery tasks do.
 
 Events and their ids (keep this list in step with the ``emit`` calls):
@@ -38,11 +41,13 @@ event                      emitted by                              ids
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 from django.db import transaction
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -80,17 +85,61 @@ def emit(name: str, **ids: int) -> None:
     """
     if _silenced.get():
         return
+    if not handlers_for(name):
+        return
+    from proposals.models import PendingEvent  # models import this module
+
+    pending = PendingEvent.objects.create(name=name, ids=ids)
+    transaction.on_commit(_bind(pending.pk, name, ids), robust=True)
+
+
+def _run_handlers(name: str, ids: dict[str, int]) -> bool:
+    """Every handler of ``name``; True when none raised (a failure is logged, not raised)."""
+    ok = True
     for handler in handlers_for(name):
-        transaction.on_commit(_bind(name, handler, ids), robust=True)
-
-
-def _bind(name: str, handler: Handler, ids: dict[str, int]) -> Callable[[], None]:
-    def run_handler() -> None:
         logger.debug("event %s %s → %s", name, ids, getattr(handler, "__qualname__", handler))
-        handler(**ids)
+        try:
+            handler(**ids)
+        except Exception:
+            logger.exception("event %s %s: handler %s failed", name, ids, handler)
+            ok = False
+    return ok
 
-    run_handler.__qualname__ = f"emit.{name}"
-    return run_handler
+
+def _bind(pending_id: int, name: str, ids: dict[str, int]) -> Callable[[], None]:
+    def run_handlers() -> None:
+        from proposals.models import PendingEvent
+
+        if _run_handlers(name, ids):
+            PendingEvent.objects.filter(pk=pending_id).delete()
+
+    run_handlers.__qualname__ = f"emit.{name}"
+    return run_handlers
+
+
+def redeliver(older_than: datetime.timedelta = datetime.timedelta(minutes=10)) -> int:
+    """Run the handlers of events left undelivered for longer than ``older_than`` — their
+    process died after the commit, or a handler failed — and forget those that now succeed.
+    Each row is locked while it runs, so two sweeps never deliver the same one twice at once.
+    Returns how many were delivered."""
+    from proposals.models import PendingEvent
+
+    cutoff = timezone.now() - older_than
+    delivered = 0
+    ids = list(
+        PendingEvent.objects.filter(created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            row = PendingEvent.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if row is None:
+                continue
+            if _run_handlers(row.name, row.ids):
+                row.delete()
+                delivered += 1
+    return delivered
 
 
 @contextlib.contextmanager

@@ -977,3 +977,23 @@ class DayOverride(models.Model):
 def today() -> datetime.date:
     """The clock seam: today's date in Asia/Shanghai (tests patch this)."""
     return timezone.localdate()
+
+
+class PendingEvent(models.Model):
+    """An announced event (``proposals.events``) whose handlers have not finished yet.
+
+    Written in the workflow's own transaction and deleted once its handlers ran after the
+    commit, so an event survives a process that dies between the two: the hourly sweep
+    (``proposals.events.redeliver``) runs what is left. Handlers are idempotent.
+    """
+
+    name = models.CharField(_("事件"), max_length=40)
+    ids = models.JSONField(_("对象"), default=dict)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("待处理事件")
+        verbose_name_plural = _("待处理事件")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.ids}"

@@ -15,6 +15,7 @@ import datetime
 from celery import shared_task
 from django.conf import settings
 
+from proposals import events
 from tracker import notify, reminders
 
 MAIL_TASK_OPTIONS = {
@@ -58,7 +59,9 @@ def scan_reminders(today: str | None = None) -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def retry_unsent() -> int:
-    """Hourly: enqueue every digest and notice still owed (never the failed ones)."""
+    """Hourly: deliver events whose process died after the commit (their notices were never
+    written), then enqueue every digest and notice still owed (never the failed ones)."""
+    events.redeliver()
     count = 0
     for model in (notify.Digest, notify.EventNotice):
         ids = notify.unsent(model)

@@ -357,3 +357,67 @@ def test_a_draft_without_co_proposers_sends_nothing(session, notices, mailoutbox
     with notices():
         pwf.draft_proposal(actor=member("solo", "张文浩"), session=session, title="独立提案")
     assert mailoutbox == []
+
+
+def _decide_reassignment(assignment, people):
+    from proposals.models import PendingEvent
+
+    # The fixtures' own events (the assignment) never committed in this test: not ours.
+    PendingEvent.objects.all().delete()
+    pwf.request_reassignment(
+        assignment, actor=people.clerk_a, reason="不属于本单位职责", on=datetime.date(2026, 11, 3)
+    )
+    pwf.refuse_reassignment(assignment, actor=people.committee, note="属于本单位职责")
+
+
+def test_a_delivered_event_leaves_nothing_pending(assignment, people, notices, mailoutbox):
+    from proposals.models import PendingEvent
+
+    with notices():
+        _decide_reassignment(assignment, people)
+    assert len(mailoutbox) == 2
+    assert not PendingEvent.objects.exists()
+
+
+def test_an_event_whose_process_died_after_the_commit_is_delivered_by_the_sweep(
+    assignment, people, eager_tasks, django_capture_on_commit_callbacks, mailoutbox
+):
+    from proposals.models import PendingEvent
+    from tracker import tasks
+
+    # The commit happened; the process died before its on-commit callbacks ran.
+    with django_capture_on_commit_callbacks(execute=False):
+        _decide_reassignment(assignment, people)
+    assert PendingEvent.objects.get().name == "reassignment_decided"
+    assert not EventNotice.objects.exists() and mailoutbox == []
+
+    assert events.redeliver(older_than=datetime.timedelta(hours=1)) == 0  # too young yet
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events.redeliver(older_than=datetime.timedelta(0)) == 1
+    assert to(mailoutbox) == {people.clerk_a.email, people.clerk_a2.email}
+    assert not PendingEvent.objects.exists()
+    # Once only: the hourly task finds nothing more, and a second run writes no new notice.
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.retry_unsent()
+    assert len(mailoutbox) == 2 and EventNotice.objects.count() == 2
+
+
+def test_a_failing_handler_leaves_the_event_for_the_sweep(
+    assignment, people, notices, mailoutbox, monkeypatch
+):
+    from proposals.models import PendingEvent
+
+    working = list(events.handlers_for("reassignment_decided"))
+
+    def broken(**ids):
+        raise RuntimeError("SMTP relay down")
+
+    monkeypatch.setitem(events._handlers, "reassignment_decided", [broken])
+    with notices():
+        _decide_reassignment(assignment, people)  # the workflow call itself succeeds
+    assert PendingEvent.objects.count() == 1 and mailoutbox == []
+
+    monkeypatch.setitem(events._handlers, "reassignment_decided", working)
+    with notices():
+        assert events.redeliver(older_than=datetime.timedelta(0)) == 1
+    assert len(mailoutbox) == 2 and not PendingEvent.objects.exists()
