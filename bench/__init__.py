@@ -182,6 +182,25 @@ def kill_marked(variable: str, token: str) -> list[int]:
 # --- A PostgreSQL database of its own, for the measures that generate data -----------------
 
 
+def stop_process(proc: subprocess.Popen | None, token: str, label: str) -> None:
+    """Stop a server a measure started: SIGTERM (a graceful stop), then its process group,
+    then anything still holding ``token`` in ``CHILD_TOKEN``."""
+    if proc is not None and proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            log(f"{label} ignored SIGTERM for 15 s; killing it")
+    if proc is not None:
+        kill_group(proc.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+    leftovers = kill_marked(CHILD_TOKEN, token)
+    if leftovers:
+        log(f"{label}: killed leftover processes {leftovers}")
+
+
 def bench_database_url(server_url: str, name: str, script: str) -> str:
     """``server_url`` with the database ``name``; PostgreSQL only."""
     from urllib.parse import urlsplit, urlunsplit

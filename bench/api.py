@@ -41,7 +41,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -56,7 +55,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as ``python bench/api.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import CHILD_TOKEN, ROOT, emit, figure, kill_group, kill_marked, log
+from bench import CHILD_TOKEN, ROOT, emit, figure, log, stop_process
 
 DEFAULT_SERVER = "postgres://postgres:postgres@127.0.0.1:5432/tracker"
 P50_TARGET_MS = 25.0
@@ -314,24 +313,6 @@ def wait_ready(proc: subprocess.Popen, base: str, logfile: Path) -> float:
     raise RuntimeError(f"gunicorn did not answer in {SERVER_READY_TIMEOUT:.0f} s:\n{tail(logfile)}")
 
 
-def stop_gunicorn(proc: subprocess.Popen | None, token: str) -> None:
-    """SIGTERM to the arbiter (a graceful stop), then its process group, then our token."""
-    if proc is not None and proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log("api: gunicorn ignored SIGTERM for 15 s; killing it")
-    if proc is not None:
-        kill_group(proc.pid)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-    leftovers = kill_marked(CHILD_TOKEN, token)
-    if leftovers:
-        log(f"api: killed leftover processes {leftovers}")
-
-
 def wrk(url: str, connections: int, duration: float, script: Path, env: dict) -> dict:
     cmd = [
         "wrk",
@@ -477,7 +458,7 @@ def measure_http(data_url: str, detail_path: str, args: argparse.Namespace) -> d
                 )
         return out
     finally:
-        stop_gunicorn(proc, token)
+        stop_process(proc, token, "api: gunicorn")
         shutil.rmtree(workdir, ignore_errors=True)
 
 

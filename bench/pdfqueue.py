@@ -31,7 +31,6 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -54,10 +53,9 @@ from bench import (
     drop_database,
     emit,
     figure,
-    kill_group,
-    kill_marked,
     log,
     marked_pids,
+    stop_process,
 )
 
 DEFAULT_SERVER = "postgres://postgres:postgres@127.0.0.1:5432/tracker"
@@ -224,24 +222,6 @@ def wait_ready(app, proc: subprocess.Popen, logfile: Path, processes: int) -> fl
     )
 
 
-def stop_worker(proc: subprocess.Popen | None, token: str) -> None:
-    """SIGTERM (a warm shutdown), then the whole process group, then anything with our token."""
-    if proc is not None and proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log("pdfqueue: the worker ignored SIGTERM for 15 s; killing it")
-    if proc is not None:
-        kill_group(proc.pid)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-    leftovers = kill_marked(CHILD_TOKEN, token)
-    if leftovers:
-        log(f"pdfqueue: killed leftover processes {leftovers}")
-
-
 def tail(logfile: Path, lines: int = 30) -> str:
     try:
         text = logfile.read_text(encoding="utf-8", errors="replace")
@@ -403,7 +383,7 @@ def main() -> None:
         runtimes = task_runtimes(logfile)
         connections.close_all()
     finally:
-        stop_worker(proc, token)
+        stop_process(proc, token, "pdfqueue: the worker")
         with contextlib.suppress(Exception):
             flush_redis(broker)
         if not args.keep:

@@ -801,30 +801,12 @@ def extend_assignment(
         reason=reason,
         approved_by=actor,
     )
-    record_transition(
-        assignment,
-        actor=actor,
-        verb="extend",
-        from_state=assignment.state,
-        to_state=assignment.state,
-        note=f"{old:%Y-%m-%d} → {new_due_on:%Y-%m-%d}：{reason}",
-        proposal=assignment.proposal,
+    _record_on_assignment(
+        assignment, actor, "extend", f"{old:%Y-%m-%d} → {new_due_on:%Y-%m-%d}：{reason}"
     )
-    pending = (
-        ExtensionRequest.objects.select_for_update()
-        .filter(assignment=assignment, state=ExtensionRequest.State.PENDING)
-        .first()
-    )
+    pending = pending_extension_request(assignment)
     if pending is not None:
-        pending.state = ExtensionRequest.State.APPROVED
-        pending.decided_by = actor
-        pending.decided_at = timezone.now()
-        pending.decision_note = reason
-        pending.extension = ext
-        pending.save(
-            update_fields=["state", "decided_by", "decided_at", "decision_note", "extension"]
-        )
-        events.emit("extension_decided", assignment_id=assignment.pk)
+        _decide(pending, actor, ExtensionRequest.State.APPROVED, reason, extension=ext)
     return ext
 
 
@@ -837,7 +819,7 @@ def request_extension(
     check_state(ASSIGNMENT_TRANSITIONS, "request_extension", assignment.state, AssignmentState)
     require_unit_member(actor, assignment.unit_id)
     reason = required_text(reason, _("申请延期理由"), "reason")
-    if assignment.extension_requests.filter(state=ExtensionRequest.State.PENDING).exists():
+    if pending_extension_request(assignment) is not None:
         raise WrongState(_("此件已有待审批的延期申请。"))
     due = _reply_due(assignment)
     _check_new_due(due, new_due_on)
@@ -848,19 +830,18 @@ def request_extension(
         reason=reason,
         requested_by=actor,
     )
-    record_transition(
+    _record_on_assignment(
         assignment,
-        actor=actor,
-        verb="request_extension",
-        from_state=assignment.state,
-        to_state=assignment.state,
-        note=f"{due.due_on:%Y-%m-%d} → {new_due_on:%Y-%m-%d}：{reason}",
-        proposal=assignment.proposal,
+        actor,
+        "request_extension",
+        f"{due.due_on:%Y-%m-%d} → {new_due_on:%Y-%m-%d}：{reason}",
     )
     return request
 
 
 def pending_extension_request(assignment: Assignment | int) -> ExtensionRequest | None:
+    """The unit's request awaiting the committee. Callers that change it hold the
+    assignment's row lock, which serialises everything done to its requests."""
     assignment_id = assignment if isinstance(assignment, int) else assignment.pk
     return ExtensionRequest.objects.filter(
         assignment_id=assignment_id, state=ExtensionRequest.State.PENDING
@@ -891,29 +872,43 @@ def refuse_extension(assignment: Assignment | int, *, actor: User, note: str) ->
     check_state(ASSIGNMENT_TRANSITIONS, "refuse_extension", assignment.state, AssignmentState)
     require_committee(actor)
     note = required_text(note, _("不同意延期的理由"), "note")
-    request = (
-        ExtensionRequest.objects.select_for_update()
-        .filter(assignment=assignment, state=ExtensionRequest.State.PENDING)
-        .first()
-    )
+    request = pending_extension_request(assignment)
     if request is None:
         raise WrongState(_("此件没有待审批的延期申请。"))
-    request.state = ExtensionRequest.State.REFUSED
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    request.decision_note = note
-    request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    _record_on_assignment(assignment, actor, "refuse_extension", note)
+    _decide(request, actor, ExtensionRequest.State.REFUSED, note)
+    return request
+
+
+def _record_on_assignment(assignment: Assignment, actor: User, verb: str, note: str) -> None:
+    """Audit a verb that leaves the assignment's state as it is."""
     record_transition(
         assignment,
         actor=actor,
-        verb="refuse_extension",
+        verb=verb,
         from_state=assignment.state,
         to_state=assignment.state,
         note=note,
         proposal=assignment.proposal,
     )
-    events.emit("extension_decided", assignment_id=assignment.pk)
-    return request
+
+
+def _decide(
+    request: ExtensionRequest,
+    actor: User,
+    state: str,
+    note: str,
+    *,
+    extension: Extension | None = None,
+) -> None:
+    """Close a pending request and tell the unit (``extension_decided``)."""
+    request.state = state
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.extension = extension
+    request.save(update_fields=["state", "decided_by", "decided_at", "decision_note", "extension"])
+    events.emit("extension_decided", assignment_id=request.assignment_id)
 
 
 @transaction.atomic

@@ -345,11 +345,7 @@ def feedback_speaker(reply: Reply, proposer: Proposer) -> Proposer | None:
     groups = {p.pk: p for p in answers if p.kind != Proposer.Kind.MEMBER}
     if not groups:
         return None
-    convened = set(
-        Proposer.conveners.through.objects.filter(
-            from_proposer_id__in=groups, to_proposer_id=proposer.pk
-        ).values_list("from_proposer_id", flat=True)
-    )
+    convened = set(proposer.convened_groups.filter(pk__in=groups).values_list("pk", flat=True))
     return next((g for pk, g in groups.items() if pk in convened), None)
 
 

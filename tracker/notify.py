@@ -35,6 +35,7 @@ from proposals.models import (
     OPEN_ASSIGNMENT_STATES,
     Assignment,
     AssignmentState,
+    ExtensionRequest,
     Membership,
     Proposal,
     Proposer,
@@ -553,7 +554,11 @@ def _decision_context(a: Assignment, t: Transition) -> dict[str, Any]:
 
 def _extension_context(a: Assignment, t: Transition) -> dict[str, Any]:
     """The request just decided, and the reply date that now holds."""
-    request = a.extension_requests.exclude(state="pending").order_by("-decided_at", "-pk").first()
+    request = (
+        a.extension_requests.exclude(state=ExtensionRequest.State.PENDING)
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
     return {
         **_assignment_context(a, t),
         "approved": t.verb == "extend",

@@ -311,25 +311,7 @@ def _read(route, world, response, *, missing: bool = False) -> tuple:
     return response.status_code, text
 
 
-#: Where a foreign object still answers unlike a missing one, in files outside this change.
-#: Strict: once fixed, the test passes, the xfail fails, and the entry must go.
-KNOWN_DIFFERENCES: dict[str, str] = {}
-
-
-def _foreign_params() -> list:
-    return [
-        pytest.param(
-            r,
-            id=r.id,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[r.key])]
-            if r.key in KNOWN_DIFFERENCES
-            else [],
-        )
-        for r in ROUTES
-    ]
-
-
-@pytest.mark.parametrize("route", _foreign_params())
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.id)
 def test_a_foreign_object_answers_exactly_like_a_missing_one(world, route):
     """Every actor who may not know the object exists (SECURITY.md: another unit, another
     member, anonymous — and, on a public route, nobody) gets, for every method, the answer of

@@ -10,7 +10,6 @@ admin only; a download keeps its own ``sandbox`` policy. In Chromium: the admin,
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -279,7 +278,6 @@ def browser_context(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium")
 def test_admin_my_pages_and_api_docs_load_in_chromium_with_no_csp_violation(
     live_server, browser_context, committee, session
 ):
