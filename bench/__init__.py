@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
-SEEDS_DIR = Path(os.environ.get("BENCH_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
+SEEDS_DIR = ROOT / "replies" / "seeds"  # the project's copy of the published letters
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
 DJANGO_SETTINGS = "tracker.settings"
 

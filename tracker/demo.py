@@ -2,7 +2,7 @@
 synthetic proposals in every state, with logins for every role.
 
 The facts of the seed letters (titles, names, numbers, units, dates, contact blocks) are typed in
-below from ``/work/shared/seeds/00*.txt``; nothing parses the letters at run time.
+below from ``replies/seeds/00*.txt``; nothing parses the letters at run time.
 
 Idempotent: every object is looked up by its natural key first (usernames, unit names,
 (district, term, meeting) of sessions, (kind, name) of proposers, (session, number) of the seed

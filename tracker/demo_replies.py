@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from pathlib import Path
-
-from django.conf import settings
 
 from proposals import workflow as pwf
 from proposals.models import Assignment, AssignmentState, Membership, Proposal, Session, User
 from replies import workflow as rwf
 from replies.legacy import read_published
 from replies.models import CoOpinion, Disclosure, Feedback, Reply
-
-SEEDS_DIR = Path(settings.BASE_DIR).parent / "shared" / "seeds"
+from replies.seeds import SEEDS_DIR
 
 
 @dataclass(frozen=True)
@@ -104,7 +100,7 @@ def load_seed_replies(*, committee: User, count) -> None:
             actor=committee,
             letter=result.letter,
             signed_on=signed_on,
-            # All four are public documents (seeds/README.md), 000 included though it prints
+            # All four are public documents (replies/seeds/README.md), 000 included though it prints
             # no 公开属性 line.
             disclosure=Disclosure.PUBLIC,
             published_on=signed_on + datetime.timedelta(days=spec.published_after_days),

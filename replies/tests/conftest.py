@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from replies.letter import (
     Block,
@@ -25,16 +23,11 @@ from replies.letter import (
     normalize_line,
     parse_body,
 )
+from replies.seeds import REPLY_SEEDS, seed_text
 
-SEEDS_DIR = Path(settings.BASE_DIR).parent / "shared" / "seeds"
-SEED_IDS = ("000", "001", "002", "003")
+SEED_IDS = REPLY_SEEDS
 
 _SENTENCE_END = ("。", "！", "？", "：", "；")
-
-
-def seed_text(seed_id: str) -> str:
-    (path,) = SEEDS_DIR.glob(f"{seed_id}_*.txt")
-    return path.read_text(encoding="utf-8")
 
 
 def _paragraphs(part: str, *, page_breaks: bool) -> list[str]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,22 +14,7 @@ from hypothesis import strategies as st
 
 from replies.legacy import ReadResult, read_letter, read_published, text_from_pdf
 from replies.letter import Contact, Letter, LetterFormat, LetterKind
-
-SEEDS = Path(os.environ.get("SEEDS_DIR", Path(__file__).resolve().parents[3] / "shared" / "seeds"))
-SEED_FILES = {
-    "000": "000_0c70261e90fe6926.txt",
-    "001": "001_9332f8a4cbbb0d88.txt",
-    "002": "002_1374ff59fa2fbedd.txt",
-    "003": "003_9524cd4df80fb0e1.txt",
-    "004": "004_e9fa96569d7c780b.txt",
-}
-
-
-def seed_text(number: str) -> str:
-    path = SEEDS / SEED_FILES[number]
-    if not path.exists():
-        pytest.skip(f"seed documents not found in {SEEDS}")
-    return path.read_text(encoding="utf-8")
+from replies.seeds import seed_text
 
 
 def read_seed(number: str) -> ReadResult:

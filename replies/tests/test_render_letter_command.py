@@ -8,16 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from replies.tests.test_legacy import SEED_FILES, SEEDS
-
-pytest.importorskip("replies.pdf", reason="the renderer is not there yet")
-
-
-def seed_path(number: str):
-    path = SEEDS / SEED_FILES[number]
-    if not path.exists():
-        pytest.skip(f"seed documents not found in {SEEDS}")
-    return path
+from replies.seeds import seed_path
 
 
 def run(*args: str) -> tuple[str, str]:

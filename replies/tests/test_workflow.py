@@ -12,6 +12,7 @@ from proposals.models import Assignment, DueDate, Membership, Proposer, Transiti
 from proposals.tests import factories as f
 from replies import workflow as rwf
 from replies.models import CoOpinion, DocNumberCounter, Feedback, Reply
+from replies.seeds import seed_text
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -428,9 +429,6 @@ def test_the_letter_of_a_reply_carries_what_is_printed(seed000):
     assert preview.draft and preview.doc_number == ""
 
 
-SEEDS = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "seeds"
-
-
 @pytest.fixture
 def putuo(committee):
     unit = f.UnitFactory(
@@ -456,7 +454,7 @@ def putuo(committee):
 def test_a_published_letter_is_imported_with_its_number_and_date(committee, putuo):
     from replies.legacy import read_letter
 
-    letter, _warnings = read_letter(next(SEEDS.glob("001_*.txt")).read_text())
+    letter, _warnings = read_letter(seed_text("001"))
     reply = rwf.import_published_reply(
         putuo, actor=committee, letter=letter, published_on=D(2023, 5, 20)
     )
@@ -475,9 +473,9 @@ def test_a_published_letter_is_imported_with_its_number_and_date(committee, putu
 def test_an_import_whose_number_belongs_to_another_unit_is_refused(committee, putuo, clerk_a):
     from replies.legacy import read_letter
 
-    letter, _ = read_letter(next(SEEDS.glob("002_*.txt")).read_text())  # 长发改〔2024〕19号
+    letter, _ = read_letter(seed_text("002"))  # 长发改〔2024〕19号
     assert_refused(lambda: rwf.import_published_reply(putuo, actor=committee, letter=letter), putuo)
-    letter, _ = read_letter(next(SEEDS.glob("001_*.txt")).read_text())
+    letter, _ = read_letter(seed_text("001"))
     assert_refused(
         lambda: rwf.import_published_reply(putuo, actor=clerk_a, letter=letter),
         putuo,
