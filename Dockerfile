@@ -1,5 +1,7 @@
 # Production image: one image for web (gunicorn), worker and beat (celery); see docker-compose.yml.
-FROM python:3.11-slim-bookworm
+# The base by tag and digest: a rebuild gets the same system. To move to a newer patch release:
+# `docker buildx imagetools inspect python:3.11-slim-bookworm`, then replace the digest.
+FROM python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -7,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DEBIAN_FRONTEND=noninteractive
 
-# WeasyPrint's libraries and the CJK fonts of the letters (docs: letter-layout.md, "Fonts"):
+# WeasyPrint's libraries and the CJK fonts of the letters (docs/letter-layout.md, "Fonts"):
 # Noto CJK and AR PL UKai from Debian, Fandol extracted from texlive-lang-chinese without TeX.
 COPY scripts/install-fandol-fonts /usr/local/bin/install-fandol-fonts
 RUN apt-get update -q \
@@ -20,17 +22,16 @@ RUN apt-get update -q \
 
 WORKDIR /app
 
-# Dependencies first (cached while pyproject.toml is unchanged), then the project itself.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
+# Dependencies first (cached while the lock is unchanged): exactly the locked versions, every
+# file checked against the lock's hash (requirements/prod.txt, made by `make lock`).
+COPY requirements/prod.txt /tmp/requirements.txt
+RUN pip install --require-hashes --no-deps -r /tmp/requirements.txt \
+    && pip check \
     && rm /tmp/requirements.txt
 
 COPY . .
-RUN pip install --no-deps .
 
-# The code is run from /app (templates/ and manage.py live here), ahead of the installed copy.
+# The code is run from /app (templates/ and manage.py live here); it is not installed as a package.
 ENV PYTHONPATH=/app \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/data/media

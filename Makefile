@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/tracker
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt bench bootstrap services
+.PHONY: run test lint fmt bench bootstrap services lock screenshots
 
 bootstrap:
 	bash scripts/bootstrap
@@ -47,3 +47,25 @@ fmt:
 # Each measure in its own process; prints a table, writes bench/results.json and docs/benchmarks.md.
 bench: bootstrap
 	$(PYTHON) bench/run.py
+
+# The lock: requirements/dev.txt (everything, for .venv) and requirements/prod.txt (the image's
+# runtime subset, constrained to the same versions), with every file's hash, from pyproject.toml.
+# Resolved against PyPI alone (this machine's pip configuration is ignored), then .venv is synced.
+# Pins already in the lock are kept; `make lock UPGRADE=1` takes the newest allowed versions, and
+# `make lock UPGRADE=kombu` upgrades one package.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= \
+	.venv/bin/pip-compile -q --strip-extras --allow-unsafe --generate-hashes \
+	--no-emit-index-url --no-emit-find-links
+UPGRADE ?=
+UPGRADE_ARGS := $(if $(filter 1,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+
+lock: bootstrap
+	$(PIP_COMPILE) $(UPGRADE_ARGS) --extra dev -o requirements/dev.txt pyproject.toml
+	$(PIP_COMPILE) -c requirements/dev.txt -o requirements/prod.txt pyproject.toml
+	bash scripts/bootstrap
+
+# Refreshes docs/screenshots/ from the browser tests (they write to a temporary folder otherwise).
+screenshots: bootstrap services
+	SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" DATABASE_URL="$(TEST_DATABASE_URL)" \
+		REDIS_URL="$(TEST_REDIS_URL)" $(PYTHON) -m pytest -p no:cacheprovider \
+		tracker/tests/test_admin_browser.py tracker/tests/test_my_browser.py

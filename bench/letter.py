@@ -289,7 +289,7 @@ def measure_chromium(letter, args: argparse.Namespace, env: dict, notes: list, i
             except ImportError:
                 notes.append(
                     "Chromium warm not measured: playwright is not installed "
-                    "(pip install -e '.[dev]'; never `playwright install`)"
+                    "(scripts/bootstrap installs it from the lock; never `playwright install`)"
                 )
                 log(f"letter: {notes[-1]}")
             except Exception as error:  # Playwright's errors: launch, timeout, protocol
