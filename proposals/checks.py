@@ -13,7 +13,7 @@ from django.core.checks import CheckMessage, Error, register
 
 from proposals.deadlines import parse_rule
 
-# The clocks the code asks for by name (domain.md, "Deadlines").
+# The clocks the code asks for by name (docs/domain.md, "Deadlines").
 EXPECTED_CLOCKS = (
     "reassignment",
     "first_contact",

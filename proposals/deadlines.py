@@ -1,6 +1,6 @@
 """Due dates: one function turns a start date and a rule into a date plus how it was reached.
 
-Every clock in domain.md ("Deadlines") is a setting of the form ``(amount, unit)`` in
+Every clock in docs/domain.md ("Deadlines") is a setting of the form ``(amount, unit)`` in
 ``settings.PROPOSAL_DEADLINES``; nothing here hard-codes a length. The explanation string is
 stored and shown next to the due date, because a unit clerk who sees "due 10-08" for a
 "3 months" rule deserves to see the 国庆节 that moved it there.
@@ -142,7 +142,7 @@ def compute_due(
 def max_reply_due(assigned_on: datetime.date) -> datetime.date:
     """The latest date a reply may ever be due: assignment + ``PROPOSAL_MAX_REPLY_MONTHS``.
 
-    A hard limit, extensions included (domain.md, "Deadlines"): it is *not* moved to the next
+    A hard limit, extensions included (docs/domain.md, "Deadlines"): it is *not* moved to the next
     working day, because moving it would let a due date exceed the limit. Any computed or
     extended reply due date must be ``<=`` this date; when a rolled-forward reply due date
     would pass it, the caller must cap it here (or refuse the extension), not the other way.

@@ -133,7 +133,7 @@ class Membership(models.Model):
 
 # --- Sessions and their numbering --------------------------------------------------------
 
-#: Numbering schemes seen in Shanghai districts (domain.md, Numbering).
+#: Numbering schemes seen in Shanghai districts (docs/domain.md, Numbering).
 NUMBERING_PRESETS: dict[str, str] = {
     "第{serial:03d}号": "长宁：第061号",
     "第{term}{meeting}{serial:03d}号": "普陀：第152045号（届+次+序号）",
@@ -737,7 +737,7 @@ class Extension(models.Model):
 
 
 class ExtensionRequest(models.Model):
-    """A unit's request 申请延期 for a later reply date; the committee decides (domain.md:
+    """A unit's request 申请延期 for a later reply date; the committee decides (docs/domain.md:
     "approves reassignment and extension"). At most one is pending per assignment."""
 
     class State(models.TextChoices):

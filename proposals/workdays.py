@@ -139,7 +139,7 @@ class WorkCalendar:
     def next_workday(self, d: datetime.date) -> datetime.date:
         """``d`` if it is a working day, else the first working day after it.
 
-        A due date that falls on a day off moves here (domain.md, "Deadlines").
+        A due date that falls on a day off moves here (docs/domain.md, "Deadlines").
         """
         _require_date(d)
         while not self.is_workday(d):

@@ -34,7 +34,7 @@ VERB_LABELS.update(
     }
 )
 
-# --- Result categories (domain.md, 办理结果) --------------------------------------------------
+# --- Result categories (docs/domain.md, 办理结果) ---------------------------------------------
 
 
 class ResultClass(models.TextChoices):

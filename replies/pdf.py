@@ -3,7 +3,7 @@
 ``render_letter_pdf(letter)`` renders the Django template ``replies/letter.html`` (auto-escaped:
 letter text is always text, never markup) with the stylesheet ``replies/letter.css`` into a
 PDF/A-2b file. Layout figures and the WeasyPrint 70 specifics behind them are in
-``docs/letter-layout.md`` (shared docs); the CSS carries the grid.
+``docs/letter-layout.md``; the CSS carries the grid.
 
 Everything WeasyPrint loads goes through ``LetterFetcher``, which serves ``data:`` URLs and a
 fixed list of the project's own letter assets, and refuses anything else (local files, the

@@ -62,7 +62,7 @@ def proposal_number_text(proposal: Proposal) -> str:
 
 
 def addressee(proposers: list[Proposer]) -> str:
-    """Who a reply speaks to, without the colon (domain.md, Salutations).
+    """Who a reply speaks to, without the colon (docs/domain.md, Salutations).
 
     One member ``张文浩委员``; two or three ``钱建峰、施美芳委员``; more: the first three and 等;
     a group, a party or an organisation by its name.

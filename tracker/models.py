@@ -34,7 +34,7 @@ from replies.models import Reply
 
 
 class ReminderClock(models.TextChoices):
-    """The classes of reminders, one per clock (domain.md, Deadlines), plus 签收."""
+    """The classes of reminders, one per clock (docs/domain.md, Deadlines), plus 签收."""
 
     ACCEPT = "accept", _("签收")
     REASSIGNMENT = "reassignment", _("申请退回期限")

@@ -1,6 +1,6 @@
 """The daily scan: which items are due for a notice on a given day, and for whom.
 
-Rules (domain.md, "Deadlines"; settings ``REMINDER_*``):
+Rules (docs/domain.md, "Deadlines"; settings ``REMINDER_*``):
 
 - Every open due date of an open assignment gets a reminder ``REMINDER_STEPS_BEFORE`` working
   days before it (default 5 and 1) and on the day (step 0). Working days are those of

@@ -259,7 +259,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Reminders (domain.md, Deadlines: reminders) -------------------------------------------
+# --- Reminders (docs/domain.md, Deadlines: reminders) --------------------------------------
 # Reminders go out this many working days before a due date, and on the day itself.
 REMINDER_STEPS_BEFORE = env.list("REMINDER_STEPS_BEFORE", cast=int, default=[5, 1])
 # Overdue notices go to the unit's clerks from the first overdue working day, plus the unit's
@@ -363,7 +363,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# --- Deadlines (domain.md, "Deadlines"); each can be changed per deployment --------------
+# --- Deadlines (docs/domain.md, "Deadlines"); each can be changed per deployment ---------
 # Lengths are (amount, unit) with unit "days" (calendar), "workdays" or "months".
 PROPOSAL_DEADLINES = {
     "reassignment": env.tuple("DEADLINE_REASSIGNMENT", default=(10, "days")),

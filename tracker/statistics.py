@@ -4,7 +4,8 @@ One function, ``compute``, reused by the admin's statistics page, its Excel expo
 It reads a handful of set-based queries (one per kind of record, never one per row) and counts
 in Python, so the same code serves every grouping.
 
-What is counted (domain.md, Statistics), written down because reports are compared year on year:
+What is counted (docs/domain.md, Statistics), written down because reports are compared
+year on year:
 
 - An **item** is a proposal, except when the figures are per unit (``group_by="unit"`` or a
   ``unit`` filter): then an item is one of the unit's lead (主办) or separate (分办) assignments,

@@ -23,7 +23,7 @@ from django.http import HttpRequest
 
 from proposals.models import Proposal, Proposer, User
 
-#: Fields nobody may filter or search on through the admin's URLs (domain.md, Publication:
+#: Fields nobody may filter or search on through the admin's URLs (docs/domain.md, Publication:
 #: proposers' contact details are never shown beyond the committee).
 PRIVATE_FIELDS: dict[type[Model], frozenset[str]] = {
     Proposer: frozenset({"mobile", "phone", "email", "address", "postcode"}),
