@@ -3,7 +3,8 @@
 a unit's clerk signs in, sees only the unit's work, accepts an assignment, logs a contact,
 drafts a reply and previews its PDF; the unit's signer signs it; the committee imports an Excel
 list of 20 proposals with 2 bad rows (clear errors, nothing imported), fixes them and imports.
-Each step leaves a screenshot in docs/screenshots/admin-*.png.
+Each step leaves a screenshot in a temporary folder
+(``make screenshots`` refreshes docs/screenshots/admin-*.png).
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ import datetime
 import io
 import os
 import shutil
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from openpyxl import Workbook
 
 from proposals import workflow as pwf
@@ -23,6 +22,7 @@ from proposals.models import Assignment, ContactRecord, Membership, Proposal
 from proposals.tests import factories as f
 from proposals.tests.factories import PASSWORD
 from replies.models import Reply
+from tracker.tests.screenshots import screenshots_dir
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -33,7 +33,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.slow,
@@ -65,8 +64,7 @@ def browser_page(monkeypatch):
 
 
 def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"admin-{name}.png"))
+    page.screenshot(path=str(screenshots_dir() / f"admin-{name}.png"))
 
 
 def sign_in(page, base: str, username: str) -> None:
@@ -277,4 +275,4 @@ def test_a_clerk_a_signer_and_the_committee_do_their_days_work(live_server, brow
     page.goto(f"{base}/admin/tools/statistics/?group_by=unit")
     assert page.locator("svg").count() >= 1
     shot(page, "11-statistics")
-    assert os.path.getsize(SHOTS / "admin-05-reply-editor-with-pdf.png") < 400_000
+    assert os.path.getsize(screenshots_dir() / "admin-05-reply-editor-with-pdf.png") < 400_000

@@ -2,7 +2,8 @@
 
 A member signs in, opens a proposal, reads its reply, downloads the signed PDF and gives
 feedback; another member drafts a joint proposal, the co-proposer confirms it from their own
-/my/, and the lead submits it. Screenshots of each page go to docs/screenshots/my-*.png.
+/my/, and the lead submits it. Screenshots of each page go to a
+temporary folder (``make screenshots`` refreshes docs/screenshots/my-*.png).
 
 The data is built before the browser starts and checked after it closes: Playwright's sync API
 runs an event loop in this thread, where Django refuses database calls.
@@ -16,13 +17,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 
 from proposals import events
 from proposals.models import CoProposer, Proposal
 from replies import tasks as reply_tasks
 from replies.models import Feedback
 from tracker.tests.my_support import PASSWORD, handling, member, replied_proposal
+from tracker.tests.screenshots import screenshots_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 375, "height": 812}
-SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -71,8 +71,7 @@ def phone_browser():
 
 
 def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"my-{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir() / f"my-{name}.png"), full_page=True)
 
 
 def sign_in(page, base: str, username: str) -> None:
