@@ -22,17 +22,7 @@ from proposals.models import Assignment, ContactRecord, Membership, Proposal
 from proposals.tests import factories as f
 from proposals.tests.factories import PASSWORD
 from replies.models import Reply
-from tracker.tests.screenshots import screenshots_dir
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tracker.tests.browser_support import CHROMIUM, chromium, screenshots_dir
 
 pytestmark = [
     pytest.mark.slow,
@@ -42,14 +32,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are ordinary synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+def browser_page():
+    with chromium() as browser:
         context = browser.new_context(
             viewport={"width": 1366, "height": 768},
             locale="zh-CN",
@@ -60,7 +44,6 @@ def browser_page(monkeypatch):
         page = context.new_page()
         yield page
         context.close()
-        browser.close()
 
 
 def shot(page, name: str) -> None:

@@ -20,6 +20,7 @@ from proposals.models import Session
 from replies.models import Reply
 from tracker import admin_tasks, jobs
 from tracker.tests import admin_data
+from tracker.tests.browser_support import chromium
 from tracker.tests.my_support import PASSWORD, handling, member, replied_proposal
 
 EXPECTED = {
@@ -245,15 +246,6 @@ def _png() -> bytes:
 
 # --- In Chromium --------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LISTEN = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', e => window.__csp.push(
@@ -262,18 +254,13 @@ document.addEventListener('securitypolicyviolation', e => window.__csp.push(
 
 
 @pytest.fixture
-def browser_context(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+def browser_context():
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         context.set_default_timeout(20000)
         context.add_init_script(LISTEN)
         yield context
         context.close()
-        browser.close()
 
 
 @pytest.mark.slow

@@ -22,20 +22,11 @@ from proposals import events
 from proposals.models import CoProposer, Proposal
 from replies import tasks as reply_tasks
 from replies.models import Feedback
+from tracker.tests.browser_support import chromium, screenshots_dir
 from tracker.tests.my_support import PASSWORD, handling, member, replied_proposal
-from tracker.tests.screenshots import screenshots_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 375, "height": 812}
 
 
@@ -52,22 +43,16 @@ def _quiet(settings, tmp_path, monkeypatch):
 
 @contextlib.contextmanager
 def phone_browser():
-    from playwright.sync_api import sync_playwright
+    with chromium() as browser:
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
+        def new_context():
+            context = browser.new_context(
+                viewport=PHONE, device_scale_factor=1, locale="zh-CN", accept_downloads=True
+            )
+            context.set_default_timeout(10_000)
+            return context
 
-            def new_context():
-                context = browser.new_context(
-                    viewport=PHONE, device_scale_factor=1, locale="zh-CN", accept_downloads=True
-                )
-                context.set_default_timeout(10_000)
-                return context
-
-            yield new_context
-        finally:
-            browser.close()
+        yield new_context
 
 
 def shot(page, name: str) -> None:
