@@ -7,6 +7,8 @@ import io
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db.models import Q
+from django.utils import timezone
 
 from proposals.models import (
     Assignment,
@@ -17,9 +19,19 @@ from proposals.models import (
     Proposal,
     ProposalStatus,
     Session,
+    Transition,
+    User,
 )
 from replies.models import CoOpinion, Feedback, Reply, ReplyState
-from tracker.demo import DEMO_TODAY, DEMO_USERS, SEED_PROPOSALS, UNITS
+from tracker.demo import (
+    COMMITTEE_GROUP,
+    CURRENT_SESSION,
+    DEMO_TODAY,
+    DEMO_USERS,
+    SEED_PROPOSALS,
+    SUPERVISION_GROUP,
+    UNITS,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +200,244 @@ def test_the_seed_letters_become_signed_published_replies_whose_pdf_holds_their_
         for block in seed.body:
             assert "".join(block.text.split()) in flat, (key, block.text[:30])
         assert len(reply.pdf_sha256) == 64 and reply.pdf_size > 10_000
+
+
+# --- The story: every date in its place, every text its own, every submitter a proposer ----
+
+STAFF_OFFICES = ("committee", "supervision")
+
+
+def _day(value: datetime.datetime | datetime.date) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date()
+    return value
+
+
+def _when(value: datetime.datetime) -> str:
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+
+
+def _story_end(proposal: Proposal) -> datetime.date:
+    """The story's "today" for a proposal: its seed letter's publication, or DEMO_TODAY."""
+    key = (proposal.session.district, proposal.session.term, proposal.session.meeting)
+    if key == CURRENT_SESSION:
+        return DEMO_TODAY
+    reply = Reply.objects.get(proposal=proposal)
+    return reply.published_on or reply.signed_on
+
+
+def _stamps(proposal: Proposal) -> list[tuple[str, datetime.datetime | datetime.date]]:
+    """Everything the proposal page, the admin history and /my/ date about the proposal."""
+    rows: list[tuple[str, datetime.datetime | datetime.date | None]] = [
+        ("proposal.created_at", proposal.created_at),
+        ("proposal.updated_at", proposal.updated_at),
+        ("proposal.submitted_at", proposal.submitted_at),
+        ("proposal.filed_at", proposal.filed_at),
+    ]
+    rows += [("coproposer.confirmed_at", c.confirmed_at) for c in proposal.coproposer_links.all()]
+    for t in proposal.transitions.select_related("content_type"):
+        rows.append((f"{t.content_type.model}.{t.verb}", t.at))
+    for a in proposal.assignments.all():
+        rows += [
+            ("assignment.created_at", a.created_at),
+            ("assignment.accepted_at", a.accepted_at),
+            ("assignment.assigned_on", a.assigned_on),
+        ]
+        for c in a.contacts.all():
+            rows += [("contact.contacted_on", c.contacted_on), ("contact.created_at", c.created_at)]
+        for d in a.due_dates.all():
+            rows += [("duedate.start_on", d.start_on), ("duedate.completed_on", d.completed_on)]
+        rows += [("extension.approved_at", e.approved_at) for e in a.extensions.all()]
+    for letter in [
+        *Reply.objects.filter(proposal=proposal),
+        *CoOpinion.objects.filter(proposal=proposal),
+    ]:
+        name = type(letter).__name__.lower()
+        rows += [
+            (f"{name}.created_at", letter.created_at),
+            (f"{name}.updated_at", letter.updated_at),
+            (f"{name}.signed_at", letter.signed_at),
+            (f"{name}.signed_on", letter.signed_on),
+            (f"{name}.sent_at", getattr(letter, "sent_at", None)),
+            (f"{name}.published_on", getattr(letter, "published_on", None)),
+            (f"{name}.delivered_at", getattr(letter, "delivered_at", None)),
+        ]
+    rows += [
+        ("feedback.received_at", f.received_at) for f in Feedback.objects.filter(proposal=proposal)
+    ]
+    return [(name, value) for name, value in rows if value is not None]
+
+
+def _order_problems(proposal: Proposal) -> list[str]:
+    """Steps that come before the steps they follow in the story."""
+    problems = []
+    transitions = list(proposal.transitions.select_related("content_type").order_by("id"))
+    if not transitions:
+        return problems
+
+    def bad(what: str) -> None:
+        problems.append(f"{proposal.number or proposal.title}: {what}")
+
+    # Each object's steps, in the order the workflow took them, are dated in that order.
+    last: dict[tuple[int, int], Transition] = {}
+    for t in transitions:
+        key = (t.content_type_id, t.object_id)
+        before = last.get(key)
+        if before is not None and t.at < before.at:
+            bad(f"{t.verb} ({_when(t.at)}) before {before.verb} ({_when(before.at)})")
+        last[key] = t
+
+    mine = [t for t in transitions if t.content_type.model == "proposal"]
+    first = {}
+    for t in mine:
+        first.setdefault(t.verb, t.at)
+    if proposal.created_at > min(t.at for t in transitions):
+        bad("created after its first step")
+    if "submit" in first:
+        submits = [t.at for t in mine if t.verb in {"submit", "resubmit"}]
+        if proposal.submitted_at != submits[-1]:
+            bad(f"submitted_at {proposal.submitted_at} is not its (re)submission {submits[-1]}")
+        for c in proposal.coproposer_links.filter(confirmed_at__isnull=False):
+            if c.confirmed_at > submits[-1]:
+                bad(f"{c.proposer} confirmed after the (re)submission")
+        for verb in ("return", "file", "not_file", "merge", "assign"):
+            if verb in first and first[verb] < first["submit"]:
+                bad(f"{verb} before submit")
+    if "file" in first:
+        if proposal.filed_at != first["file"]:
+            bad(f"filed_at {proposal.filed_at} is not its filing {first['file']}")
+        if "assign" in first and first["assign"] < first["file"]:
+            bad("assigned before filed")
+
+    by_object: dict[tuple[str, int], list[Transition]] = {}
+    for t in transitions:
+        by_object.setdefault((t.content_type.model, t.object_id), []).append(t)
+    accepted_at = {}
+    for a in proposal.assignments.all():
+        steps = by_object.get(("assignment", a.pk), [])
+        assign = next(t for t in steps if t.verb == "assign")
+        if _day(assign.at) != a.assigned_on or a.created_at != assign.at:
+            bad(f"{a.unit} assigned on {a.assigned_on}, recorded {assign.at} / {a.created_at}")
+        if "file" in first and assign.at < first["file"]:
+            bad(f"{a.unit} assigned before the proposal was filed")
+        accept = next((t for t in steps if t.verb in {"accept", "refuse_reassignment"}), None)
+        if a.accepted_at is not None:
+            accepted_at[a.pk] = a.accepted_at
+            if accept is None or a.accepted_at != accept.at:
+                bad(f"{a.unit} accepted_at {a.accepted_at} is not its acceptance")
+        logged = sorted(t.at for t in steps if t.verb == "log_contact")
+        contacts = sorted(a.contacts.all(), key=lambda c: c.created_at)
+        if logged != [c.created_at for c in contacts]:
+            bad(
+                f"{a.unit} contacts recorded at {[c.created_at for c in contacts]}, logged {logged}"
+            )
+        for c in contacts:
+            if a.accepted_at is None or not (
+                _day(a.accepted_at) <= c.contacted_on <= _day(c.created_at)
+            ):
+                bad(f"{a.unit} contact of {c.contacted_on} (accepted {a.accepted_at})")
+        for d in a.due_dates.all():
+            if d.start_on < a.assigned_on or (d.completed_on and d.completed_on < d.start_on):
+                bad(f"{a.unit} {d.clock} from {d.start_on} completed {d.completed_on}")
+        for e in a.extensions.all():
+            if a.accepted_at is None or e.approved_at < a.accepted_at:
+                bad(f"{a.unit} extended {e.approved_at} before it accepted")
+
+    letters = [
+        *Reply.objects.filter(proposal=proposal),
+        *CoOpinion.objects.filter(proposal=proposal),
+    ]
+    for letter in letters:
+        name = "reply" if isinstance(letter, Reply) else "coopinion"
+        steps = by_object.get((name, letter.pk), [])
+        at = {t.verb: t.at for t in steps}
+        start = steps[0].at
+        if letter.assignment_id not in accepted_at or start < accepted_at[letter.assignment_id]:
+            bad(f"{name} {letter.pk} begun {start} before its unit accepted")
+        if letter.created_at != start:
+            bad(f"{name} {letter.pk} created {letter.created_at}, first step {start}")
+        if "sign" in at and (
+            letter.signed_at != at["sign"] or letter.signed_on != _day(at["sign"])
+        ):
+            bad(f"{name} {letter.pk} signed {letter.signed_at}, step {_when(at['sign'])}")
+        if isinstance(letter, Reply):
+            if "send" in at and letter.sent_at != at["send"]:
+                bad(f"reply {letter.pk} sent_at {letter.sent_at}, step {at['send']}")
+            if letter.sent_at and letter.signed_at and letter.sent_at < letter.signed_at:
+                bad(f"reply {letter.pk} sent before signed")
+            if letter.published_on and letter.published_on < _day(letter.sent_at):
+                bad(f"reply {letter.pk} published before sent")
+            if "publish" in at and letter.published_on != _day(at["publish"]):
+                bad(f"reply {letter.pk} published_on {letter.published_on}, step {at['publish']}")
+    for fb in Feedback.objects.filter(proposal=proposal).select_related("reply"):
+        if fb.reply.sent_at is None or fb.received_at < fb.reply.sent_at:
+            bad(f"feedback {fb.pk} received {fb.received_at} before its reply was sent")
+    return problems
+
+
+def test_every_timeline_entry_is_dated_as_the_story_goes():
+    started = timezone.now()
+    load()
+    finished = timezone.now()
+    problems = []
+    for proposal in Proposal.objects.select_related("session"):
+        end = _story_end(proposal)
+        for name, value in _stamps(proposal):
+            label = proposal.number or proposal.title
+            if isinstance(value, datetime.datetime) and started <= value <= finished:
+                problems.append(f"{label}: {name} stamped at load time ({value})")
+            elif _day(value) > end:
+                problems.append(f"{label}: {name} {_day(value)} after the story's today {end}")
+        problems += _order_problems(proposal)
+    assert not problems, "\n".join(problems[:40]) + f"\n… {len(problems)} in all"
+
+
+def test_proposal_061_was_submitted_filed_and_assigned_in_2023():
+    load()
+    proposal = Proposal.objects.get(session=session("长宁", 15, 2), number="第061号")
+    at = {t.verb: t.at for t in proposal.transitions.filter(content_type__model="proposal")}
+    assert at["submit"] < at["file"] < at["assign"] < at["mark_replied"]
+    assert {_day(value).year for value in at.values()} == {2023}
+    assert _day(at["assign"]) == datetime.date(2023, 3, 15)
+    assert _day(at["mark_replied"]) == datetime.date(2023, 6, 9)
+    assert proposal.updated_at == at["mark_replied"]
+
+
+def test_every_submitted_proposal_has_a_text_of_its_own():
+    load()
+    seen: dict[str, str] = {}
+    for proposal in Proposal.objects.exclude(status=ProposalStatus.DRAFT):
+        for field in ("analysis", "suggestions"):
+            text = getattr(proposal, field).strip()
+            assert len(text) >= 30, (proposal.title, field, text)
+            assert not {"待补充", "TODO", "placeholder", "示例"} & set(text.split()), text
+            other = seen.setdefault(text, proposal.title)
+            assert other == proposal.title, f"{proposal.title} shares its {field} with {other}"
+
+
+def test_proposals_are_submitted_by_their_proposers_never_by_committee_staff():
+    load()
+    staff = set(
+        User.objects.filter(
+            Q(office__in=STAFF_OFFICES)
+            | Q(is_superuser=True)
+            | Q(groups__name__in=[COMMITTEE_GROUP, SUPERVISION_GROUP])
+            | Q(memberships__isnull=False)
+        ).values_list("pk", flat=True)
+    )
+    assert staff
+    for proposal in Proposal.objects.exclude(status=ProposalStatus.DRAFT).select_related(
+        "lead_proposer"
+    ):
+        lead = proposal.lead_proposer
+        speakers = {lead.user_id, *lead.conveners.values_list("user_id", flat=True)} - {None}
+        submissions = proposal.transitions.filter(
+            content_type__model="proposal", verb__in=["submit", "resubmit", "revise", "draft"]
+        )
+        assert submissions.filter(verb="submit").exists(), proposal.title
+        for t in submissions:
+            assert t.actor_id not in staff, (proposal.title, t.verb, str(t.actor))
+            assert t.actor_id in speakers, (proposal.title, t.verb, str(t.actor))
+        for t in proposal.transitions.filter(verb="confirm_coproposal"):
+            assert t.actor_id not in staff
+            assert proposal.coproposer_links.filter(proposer__user=t.actor_id).exists()
