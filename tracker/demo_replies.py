@@ -202,7 +202,7 @@ def load_seed_replies(*, committee: User, count) -> None:
                 actor=committee,
                 letter=result.letter,
                 signed_on=signed_on,
-                # All four are public documents (seeds/README.md), 000 included though it
+                # All four are public documents (replies/seeds/README.md), 000 included though it
                 # prints no 公开属性 line.
                 disclosure=Disclosure.PUBLIC,
                 published_on=signed_on + datetime.timedelta(days=spec.published_after_days),
