@@ -997,3 +997,32 @@ class PendingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.ids}"
+
+
+class OutboxMessage(models.Model):
+    """A Celery task that could not be queued: the broker (Redis) was unreachable.
+
+    Written by ``proposals.outbox`` in place of the message, so that what a user did (a
+    signature's PDF, a notice) is not lost with the broker; sent by ``outbox.deliver`` once the
+    broker answers again (the sweep every few minutes, the worker's start, the web process's
+    next successful enqueue), and deleted in the same transaction that sent it. ``attempts``
+    counts the tries that failed, the first one included; after ``OUTBOX_ALERT_ATTEMPTS`` of
+    them the row shows on the committee's dashboard.
+    """
+
+    task = models.CharField(_("任务"), max_length=200)
+    args = models.JSONField(_("位置参数"), default=list)
+    kwargs = models.JSONField(_("关键字参数"), default=dict)
+    options = models.JSONField(_("投递选项"), default=dict, help_text=_("队列等"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    last_attempt_at = models.DateTimeField(_("最近尝试"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待投递的后台任务")
+        verbose_name_plural = _("待投递的后台任务")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

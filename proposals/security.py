@@ -2,23 +2,31 @@
 
 Django's auth signals and axes' lockout signal are the only places these events exist, so
 they are recorded from those signals (the workflow's own audit needs none). Refusals are
-recorded by a middleware from the 403 responses the views answer.
+recorded by a middleware from the 403 responses the views answer. Every event carries the
+client's address (proposals.client_ip), behind the proxy too.
+
+``LockoutHandler`` is axes' handler (``AXES_HANDLER``) with a second, higher limit per address.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 
+from proposals.client_ip import client_ip
 from proposals.models import AccessEvent
 
 
 def _ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request) if request is not None else None
 
 
 def record_access(
@@ -50,6 +58,44 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
 
 def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
     record_access(AccessEvent.Kind.LOCKED_OUT, request=request, username=username or "")
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """axes' database handler, keyed on username and address together
+    (``AXES_LOCKOUT_PARAMETERS``), plus a limit per address across every username.
+
+    The pair limit (``AXES_FAILURE_LIMIT``) stops guessing one account's password without
+    letting an attacker lock that account out for everyone else. What it does not stop is
+    password spraying: one address trying a few passwords against many usernames, each below
+    the limit. So once an address has ``LOGIN_ADDRESS_FAILURE_LIMIT`` failures within the
+    cool-off, whatever the usernames, it is locked for all of them; higher than the pair limit,
+    so an office behind one address is not locked out by its own typos. axes compares a single
+    failure count with a single limit, so a locked address reports that limit as its count. A
+    successful sign-in clears only that username's failures from that address (axes resets
+    what ``AXES_LOCKOUT_PARAMETERS`` names), never the other usernames' tried from there.
+    """
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        failures = super().get_failures(request, credentials)
+        limit = get_failure_limit(request, credentials)
+        address_limit = _address_limit()
+        if failures < limit and address_limit and self.address_failures(request) >= address_limit:
+            return limit
+        return failures
+
+    def address_failures(self, request) -> int:
+        """Failures from the request's address within the cool-off, over every username."""
+        address = getattr(request, "axes_ip_address", None)
+        if not address:
+            return 0
+        attempts = AccessAttempt.objects.filter(
+            ip_address=address, attempt_time__gte=get_cool_off_threshold(request)
+        )
+        return attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+def _address_limit() -> int:
+    return max(int(getattr(settings, "LOGIN_ADDRESS_FAILURE_LIMIT", 0) or 0), 0)
 
 
 def connect() -> None:

@@ -31,6 +31,8 @@ VERB_LABELS.update(
         "feedback": _("征询意见反馈"),
         "supersede": _("更正"),
         "import": _("导入历史答复"),
+        "pdf_failed": _("签发件生成失败"),
+        "rerender": _("重新生成签发件"),
     }
 )
 
@@ -130,6 +132,14 @@ class LetterFields(models.Model):
     pdf = models.FileField(_("签发件PDF"), upload_to="letters/%Y/", blank=True, editable=False)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True, editable=False)
     pdf_size = models.PositiveIntegerField(_("PDF大小"), null=True, editable=False)
+    # How rendering the signed PDF went while it is missing (``store_signed_pdf``): the failed
+    # attempts since signing (or the last 重新生成), the last failure's reason, and when the
+    # letter gave up (生成失败: shown on the dashboards, 送达 refused, 重新生成 offered).
+    pdf_attempts = models.PositiveSmallIntegerField(
+        _("签发件生成失败次数"), default=0, editable=False
+    )
+    pdf_error = models.TextField(_("签发件生成失败原因"), blank=True, editable=False)
+    pdf_failed_at = models.DateTimeField(_("签发件生成失败时间"), null=True, editable=False)
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
     last_edited_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
@@ -197,6 +207,11 @@ class LetterFields(models.Model):
             return ""
         return f"{self.docno_prefix}〔{self.docno_year}〕{self.docno_number}号"
 
+    @property
+    def pdf_failed(self) -> bool:
+        """生成失败: signed, no PDF, and its render gave up (until 重新生成)."""
+        return self.pdf_failed_at is not None and not self.pdf_sha256
+
 
 class ReplyState(models.TextChoices):
     DRAFT = "draft", _("草稿")
@@ -217,6 +232,8 @@ REPLY_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     # Verbs that act on a reply without moving it:
     "supersede": (frozenset({R.SIGNED, R.SENT, R.PUBLISHED}), ""),
     "feedback": (frozenset({R.SENT, R.PUBLISHED}), ""),
+    # A signed letter whose PDF is missing (imported replies are sent or published already).
+    "rerender": (frozenset({R.SIGNED, R.SENT, R.PUBLISHED}), ""),
 }
 del R
 
@@ -367,6 +384,7 @@ OPINION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "return": (frozenset({O.PENDING_SIGNATURE}), O.DRAFT),
     "sign": (frozenset({O.PENDING_SIGNATURE}), O.SIGNED),
     "deliver": (frozenset({O.SIGNED}), O.DELIVERED),
+    "rerender": (frozenset({O.SIGNED, O.DELIVERED}), ""),
 }
 del O
 

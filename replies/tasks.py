@@ -1,33 +1,67 @@
-"""Celery wrappers: each takes ids, calls one domain function, and can run twice without harm."""
+"""Celery wrappers: each takes ids, calls one domain function, and can run twice without harm.
 
-import datetime
+Both are ``OutboxTask``s: queued while the broker is unreachable, they wait in the outbox
+(``proposals.outbox``) instead of failing the signature that started them.
+"""
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
+from proposals.outbox import OutboxTask, deliver
 from replies.pdf import RENDER_TIME_LIMIT
+from replies.workflow import PdfRenderFailed
+
+#: A render is tried this many times (the first and five retries) before the letter is
+#: 生成失败; the attempts are counted on the letter, so a redelivered message or a second task
+#: for it does not start the count again.
+PDF_MAX_ATTEMPTS = 6
+#: Seconds before the first retry, doubled each time (full jitter) up to the maximum: at most
+#: 1, 2, 4, 8 and 16 minutes. Every countdown stays below CELERY_VISIBILITY_TIMEOUT, or Redis
+#: would hand the waiting retry to a second worker (tracker/tests/test_redis_outage.py).
+#: Read when a retry is scheduled, so a test may shorten them.
+PDF_RETRY_BACKOFF = 60
+PDF_RETRY_BACKOFF_MAX = 1800
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before retry number ``retries + 1``: exponential, capped, with full jitter."""
+    return get_exponential_backoff_interval(
+        factor=PDF_RETRY_BACKOFF, retries=retries, maximum=PDF_RETRY_BACKOFF_MAX, full_jitter=True
+    )
 
 
 # Idempotent (a stored PDF is never rendered again), so a lost worker may hand it back.
 @shared_task(
+    bind=True,
+    base=OutboxTask,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=5,
+    max_retries=PDF_MAX_ATTEMPTS - 1,
     soft_time_limit=RENDER_TIME_LIMIT,
     time_limit=RENDER_TIME_LIMIT + 30,
 )
-def render_signed_pdf(kind: str, pk: int) -> bool:
+def render_signed_pdf(self, kind: str, pk: int) -> bool:
+    """Render and store a signed letter's PDF. A failure is recorded on the letter and retried
+    with backoff until the letter has failed ``PDF_MAX_ATTEMPTS`` times, then it is 生成失败.
+    Run eagerly (no broker: ``make run``), one attempt: a retry would hold the request."""
     from replies.workflow import store_signed_pdf
 
-    return store_signed_pdf(kind, pk)
+    max_attempts = 1 if self.request.is_eager else PDF_MAX_ATTEMPTS
+    try:
+        return store_signed_pdf(kind, pk, max_attempts=max_attempts)
+    except PdfRenderFailed as exc:
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def render_missing_pdfs() -> int:
-    """Hourly (beat): enqueue again every signed letter still without its PDF after 15 minutes,
-    so a render lost with the broker is made up for; a letter is never rendered twice."""
-    from replies.workflow import unrendered_letters
+    """Hourly (beat): send what the outbox holds, then enqueue again every signed letter still
+    without its PDF after 15 minutes, so a render lost with the broker is made up for; a letter
+    is never rendered twice, and one in 生成失败 waits for 重新生成."""
+    from replies.workflow import RENDER_GRACE, unrendered_letters
 
-    missing = unrendered_letters(grace=datetime.timedelta(minutes=15), limit=2000)
+    deliver()
+    missing = unrendered_letters(grace=RENDER_GRACE, limit=2000)
     for kind, pk in missing:
         render_signed_pdf.delay(kind, pk)
     return len(missing)

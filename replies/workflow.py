@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import re
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from proposals import events
+from proposals import events, outbox
 from proposals import workflow as pwf
 from proposals.models import Assignment, AssignmentState, Membership, Proposal, Proposer, User
 from proposals.workflow import InvalidInput, NotAllowed, WorkflowError, WrongState, check_state
@@ -37,9 +39,16 @@ from replies.models import (
     result_class_for,
 )
 
+logger = logging.getLogger(__name__)
+
 
 class StaleVersion(WorkflowError):
     code = "stale_version"
+
+
+class PdfRenderFailed(RuntimeError):
+    """A signed letter's render failed and will be tried again (``render_signed_pdf`` retries
+    it with backoff); the failure is already recorded on the letter."""
 
 
 def _now() -> datetime.datetime:
@@ -248,11 +257,19 @@ def _sign(obj: Reply | CoOpinion, *, actor: User) -> None:
             "docno_number",
         ],
     )
+    _render_on_commit(obj)
+
+
+def _render_on_commit(obj: Reply | CoOpinion) -> None:
+    """Queue the PDF's render once the transaction commits; with the broker down the task waits
+    in the outbox (``proposals.outbox``) and the action still succeeds."""
     from replies import tasks  # the task module imports this one
 
-    kind = "reply" if isinstance(obj, Reply) else "opinion"
-    pk = obj.pk
-    transaction.on_commit(lambda: tasks.render_signed_pdf.delay(kind, pk))
+    outbox.on_commit(tasks.render_signed_pdf, _kind(obj), obj.pk)
+
+
+def _kind(obj: Reply | CoOpinion) -> str:
+    return "reply" if isinstance(obj, Reply) else "opinion"
 
 
 # --- Replies --------------------------------------------------------------------------------
@@ -402,12 +419,42 @@ def sign_reply(reply: Reply | int, *, actor: User) -> Reply:
     return reply
 
 
+def _require_pdf(reply: Reply) -> None:
+    """送达 hands the proposers the signed PDF, so it must exist first.
+
+    A letter in 生成失败 is refused until someone runs 重新生成 (``rerender_pdf``). One whose
+    render simply has not run yet (the worker is busy or down) is rendered here, in the
+    sending transaction: if that fails, 送达 is refused with the reason and nothing is saved.
+    """
+    if reply.pdf_sha256:
+        return
+    if reply.pdf_failed:
+        raise WrongState(
+            _("签发件生成失败（%(reason)s），不能送达。请先“重新生成签发件”，生成后再送达。")
+            % {"reason": (reply.pdf_error or _("原因不明")).rstrip("。")},
+            code="pdf_failed",
+        )
+    try:
+        with transaction.atomic():
+            _store_pdf(reply, "reply")
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        logger.warning("reply %s: rendering the PDF at 送达 failed", reply.pk, exc_info=True)
+        raise WrongState(
+            _("签发件尚未生成，现在生成也失败了（%(reason)s），不能送达。请稍后再试。")
+            % {"reason": pdf_failure_reason(exc).rstrip("。")},
+            code="pdf_missing",
+        ) from exc
+
+
 @transaction.atomic
 def send_reply(reply: Reply | int, *, actor: User) -> Reply:
     """The signed reply goes to the proposers; the assignment (and maybe proposal) is replied."""
     reply = _lock(Reply, reply)
     check_state(REPLY_TRANSITIONS, "send", reply.state, ReplyState)
     _require_clerk(actor, reply.unit_id)
+    _require_pdf(reply)
     reply.sent_at = _now()
     _move(reply, "send", actor, fields=["sent_at"])
     events.emit("reply_sent", reply_id=reply.pk)
@@ -628,10 +675,7 @@ def import_published_reply(
     _audit(reply, "import", actor, "", reply.state, note=reply.doc_number or reply.title)
     if assignment.state == AssignmentState.ACCEPTED:
         pwf.mark_assignment_replied(assignment, actor=actor, on=on)
-    pk = reply.pk
-    from replies import tasks
-
-    transaction.on_commit(lambda: tasks.render_signed_pdf.delay("reply", pk))
+    _render_on_commit(reply)
     return reply
 
 
@@ -780,17 +824,30 @@ def render_pdf(obj: Reply | CoOpinion) -> bytes:
     return render_letter_pdf(letter_for(obj))
 
 
+#: A signed letter whose PDF is still missing after this is late: its render was lost, or the
+#: worker is not running (the hourly sweep queues it again; the dashboards show it).
+RENDER_GRACE = datetime.timedelta(minutes=15)
+
+
+def pdf_late(obj: Reply | CoOpinion, *, now: datetime.datetime | None = None) -> bool:
+    """Signed more than ``RENDER_GRACE`` ago and still without its PDF (生成失败 or not)."""
+    if obj.signed_at is None or obj.pdf_sha256:
+        return False
+    return obj.pdf_failed_at is not None or obj.signed_at < (now or _now()) - RENDER_GRACE
+
+
 def unrendered_letters(
     *, now: datetime.datetime | None = None, grace: datetime.timedelta, limit: int
 ) -> list[tuple[str, int]]:
     """Signed letters whose PDF was never stored though they were signed more than ``grace``
-    ago: their render task was lost (the broker lost it, or it failed every retry). Oldest
-    first, at most ``limit``."""
+    ago: their render task was lost (the broker lost it, a worker died for good). Letters in
+    生成失败 are not here: they wait for a person (``rerender_pdf``). Oldest first, at most
+    ``limit``."""
     cutoff = (now or timezone.now()) - grace
     found: list[tuple[str, int]] = []
     for kind, model in (("reply", Reply), ("opinion", CoOpinion)):
         ids = (
-            model.objects.filter(signed_at__lt=cutoff, pdf_sha256="")
+            model.objects.filter(signed_at__lt=cutoff, pdf_sha256="", pdf_failed_at__isnull=True)
             .order_by("signed_at", "pk")
             .values_list("pk", flat=True)[: limit - len(found)]
         )
@@ -798,21 +855,113 @@ def unrendered_letters(
     return found
 
 
-def store_signed_pdf(kind: str, pk: int) -> bool:
+def store_signed_pdf(kind: str, pk: int, *, max_attempts: int = 1) -> bool:
     """Render a signed letter and store it with its hash; a second call does nothing.
 
-    Returns True when a file was written. Runs in the Celery PDF queue.
+    Returns True when a file was written. Runs in the Celery PDF queue. A failure (the
+    renderer raising, a missing font, an unwritable ``MEDIA_ROOT``, the time limit) is
+    recorded on the letter — one more attempt, the reason — in a transaction of its own. Once
+    the letter has failed ``max_attempts`` times it is 生成失败 (``pdf_failed_at``, audited)
+    and this returns False; before that it raises ``PdfRenderFailed`` for the task to retry.
     """
     model = Reply if kind == "reply" else CoOpinion
+    try:
+        with transaction.atomic():
+            obj = model.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pk)
+            if obj.signed_on is None or obj.pdf_sha256:
+                return False
+            _store_pdf(obj, kind)
+        return True
+    except (DatabaseError, model.DoesNotExist):
+        raise
+    except Exception as exc:
+        failure = exc
+    reason = pdf_failure_reason(failure)
+    if _record_pdf_failure(model, pk, reason, max_attempts):
+        logger.error(
+            "%s %s: rendering the signed PDF failed: %s", kind, pk, reason, exc_info=failure
+        )
+        return False
+    logger.warning("%s %s: rendering the signed PDF failed, will retry: %s", kind, pk, reason)
+    raise PdfRenderFailed(reason) from failure
+
+
+def _store_pdf(obj: Reply | CoOpinion, kind: str) -> None:
+    """Render the signed letter and save the file, its hash and size; clear any failure."""
+    data = render_pdf(obj)
+    digest = hashlib.sha256(data).hexdigest()
+    name = f"{kind}-{obj.pk}-{digest[:12]}.pdf"
+    obj.pdf.save(name, ContentFile(data), save=False)
+    obj.pdf_sha256 = digest
+    obj.pdf_size = len(data)
+    obj.pdf_attempts = 0
+    obj.pdf_error = ""
+    obj.pdf_failed_at = None
+    obj.save(
+        update_fields=[
+            "pdf",
+            "pdf_sha256",
+            "pdf_size",
+            "pdf_attempts",
+            "pdf_error",
+            "pdf_failed_at",
+        ]
+    )
+
+
+def pdf_failure_reason(exc: BaseException) -> str:
+    """What the admin shows of a failed render (Chinese, with the technical detail)."""
+    from replies.pdf import RENDER_TIME_LIMIT, LetterTooLarge
+
+    if isinstance(exc, LetterTooLarge):
+        return _("正文过长，无法生成PDF。")
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return _("生成PDF超时（超过%(n)d秒）。") % {"n": RENDER_TIME_LIMIT}
+    if isinstance(exc, OSError):
+        where = f"（{exc.filename}）" if getattr(exc, "filename", None) else ""
+        return _("读写文件失败%(where)s：%(e)s") % {"where": where, "e": exc.strerror or exc}
+    return _("生成PDF出错：%(e)s") % {"e": f"{type(exc).__name__}: {exc}"[:1000]}
+
+
+def _record_pdf_failure(
+    model: type[Reply] | type[CoOpinion], pk: int, reason: str, max_attempts: int
+) -> bool:
+    """Count a failed render; True when no retry should follow (生成失败, or stored meanwhile)."""
     with transaction.atomic():
-        obj = model.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pk)
-        if obj.signed_on is None or obj.pdf_sha256:
-            return False
-        data = render_pdf(obj)
-        digest = hashlib.sha256(data).hexdigest()
-        name = f"{kind}-{obj.pk}-{digest[:12]}.pdf"
-        obj.pdf.save(name, ContentFile(data), save=False)
-        obj.pdf_sha256 = digest
-        obj.pdf_size = len(data)
-        obj.save(update_fields=["pdf", "pdf_sha256", "pdf_size"])
-    return True
+        obj = model.objects.select_for_update(of=("self",)).select_related("proposal").get(pk=pk)
+        if obj.pdf_sha256:
+            return True
+        obj.pdf_attempts += 1
+        obj.pdf_error = reason
+        fields = ["pdf_attempts", "pdf_error"]
+        final = obj.pdf_attempts >= max_attempts
+        if final and obj.pdf_failed_at is None:
+            obj.pdf_failed_at = _now()
+            fields.append("pdf_failed_at")
+            note = _("第%(n)d次生成失败：%(reason)s") % {"n": obj.pdf_attempts, "reason": reason}
+            _audit(obj, "pdf_failed", None, obj.state, obj.state, note=note)
+        obj.save(update_fields=fields)
+    return final
+
+
+@transaction.atomic
+def rerender_pdf(letter: Reply | CoOpinion, *, actor: User) -> Reply | CoOpinion:
+    """重新生成: a signed letter without its PDF (生成失败, or never rendered) is queued again,
+    its failure count reset. The text, the 文号 and the signing stay as they are. The unit's
+    staff or the committee; audited with the reason that is being cleared."""
+    model = Reply if isinstance(letter, Reply) else CoOpinion
+    obj = _lock(model, letter)
+    table = REPLY_TRANSITIONS if model is Reply else OPINION_TRANSITIONS
+    check_state(table, "rerender", obj.state, ReplyState if model is Reply else OpinionState)
+    if not actor.is_committee:
+        _require_clerk(actor, obj.unit_id)
+    if obj.pdf_sha256:
+        raise WrongState(_("签发件已生成，无需重新生成。"))
+    note = obj.pdf_error or _("签发件未生成")
+    obj.pdf_attempts = 0
+    obj.pdf_error = ""
+    obj.pdf_failed_at = None
+    obj.save(update_fields=["pdf_attempts", "pdf_error", "pdf_failed_at"])
+    _audit(obj, "rerender", actor, obj.state, obj.state, note=note)
+    _render_on_commit(obj)
+    return obj

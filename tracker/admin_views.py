@@ -9,6 +9,7 @@ page shows its progress from the job record (``tracker.jobs``) and no request wa
 
 from __future__ import annotations
 
+import functools
 from html import unescape
 from typing import Any
 
@@ -62,6 +63,32 @@ def _require(request: HttpRequest, *, committee: bool = False) -> None:
     allowed = user.is_committee if committee else user.sees_everything
     if not allowed:
         raise PermissionDenied
+
+
+def jobs_unavailable_answer(view):
+    """A job view whose job store (Redis) is unreachable answers 503 with the reason, in
+    Chinese, instead of a 500 (``jobs.Unavailable``): the progress endpoint as the JSON its
+    page polls, a page otherwise."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except jobs.Unavailable as exc:
+            if view.__name__ == "job_status_view":
+                answer = {"state": "unavailable", "state_label": _("暂时无法读取")}
+                response = JsonResponse(
+                    {**answer, "message": exc.message, "percent": None, "finished": False},
+                    status=503,
+                )
+                patch_cache_control(response, no_store=True)
+                return response
+            context = _context(request, _("后台任务暂不可用"), message=exc.message)
+            return TemplateResponse(
+                request, "admin/tracker/jobs_unavailable.html", context, status=503
+            )
+
+    return wrapped
 
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:
@@ -202,6 +229,7 @@ class ImportForm(forms.Form):
     )
 
 
+@jobs_unavailable_answer
 def import_view(request: HttpRequest) -> HttpResponse:
     _require(request, committee=True)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -243,6 +271,7 @@ def import_template_view(request: HttpRequest) -> HttpResponse:
     return _xlsx(excel.template_bytes(), _("立案提案导入模板.xlsx"))
 
 
+@jobs_unavailable_answer
 def import_job_view(request: HttpRequest, job_id: str) -> HttpResponse:
     """The import's progress, then its preview (rows, numbers, errors), then its outcome."""
     _require(request, committee=True)
@@ -293,6 +322,7 @@ def import_job_view(request: HttpRequest, job_id: str) -> HttpResponse:
 # --- Jobs: progress and downloads -----------------------------------------------------------
 
 
+@jobs_unavailable_answer
 def job_status_view(request: HttpRequest, job_id: str) -> JsonResponse:
     job = jobs.get_for(job_id, user_id=request.user.pk)
     if job is None:
@@ -310,6 +340,7 @@ class SessionForm(forms.Form):
     )
 
 
+@jobs_unavailable_answer
 def render_pdfs_view(request: HttpRequest) -> HttpResponse:
     """A session's signed replies as one ZIP, rendered by Celery."""
     _require(request)
@@ -327,6 +358,7 @@ def render_pdfs_view(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/tracker/render_pdfs.html", context)
 
 
+@jobs_unavailable_answer
 def job_view(request: HttpRequest, job_id: str) -> HttpResponse:
     job = jobs.get_for(job_id, user_id=request.user.pk, kind=admin_tasks.SESSION_PDFS)
     if job is None:
@@ -346,6 +378,7 @@ def job_view(request: HttpRequest, job_id: str) -> HttpResponse:
     return TemplateResponse(request, "admin/tracker/job.html", context)
 
 
+@jobs_unavailable_answer
 def job_download_view(request: HttpRequest, job_id: str) -> FileResponse:
     job = jobs.get_for(job_id, user_id=request.user.pk, kind=admin_tasks.SESSION_PDFS)
     path = ((job or {}).get("result") or {}).get("path")

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Window
+from django.db.models import Count, Q, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from proposals.admin import DUE_SOON_WORKDAYS, filter_due, with_current_due
 from proposals.models import (
@@ -27,14 +29,18 @@ from proposals.models import (
     AssignmentState,
     ExtensionRequest,
     Membership,
+    OutboxMessage,
     Proposal,
     ProposalStatus,
     Unit,
     User,
 )
 from proposals.models import today as _today
+from proposals.outbox import OUTBOX_ALERT_ATTEMPTS
 from replies.models import CoOpinion, Feedback, OpinionState, Reply, ReplyState
+from replies.workflow import RENDER_GRACE
 from tracker import statistics
+from tracker.models import Digest, EventNotice, Outgoing
 
 #: How many lines a section lists before it links to the full list.
 SECTION_ROWS = 8
@@ -50,6 +56,9 @@ class Line:
     url: str
     detail: str = ""
     tone: str = ""  # "" | "danger" | "warn" | "ok"
+    #: A verb the line offers (重新生成签发件): its confirmation page, and the button's label.
+    action_url: str = ""
+    action_label: str = ""
 
 
 @dataclass
@@ -80,10 +89,42 @@ class Dashboard:
     counts_title: str = ""
     unit_overdue: list[Count_] = field(default_factory=list)
     unit_names: list[str] = field(default_factory=list)
+    user: User | None = field(default=None, repr=False, compare=False)
 
     @property
     def todo_total(self) -> int:
         return sum(s.count for s in self.sections)
+
+    @cached_property
+    def faults(self) -> list[Section]:
+        """What went wrong in the background and needs a person, read when the page shows it
+        (``faults``): the unit's and the committee's letters whose PDF failed or is late, and
+        for the committee the e-mails that failed and the tasks waiting in the outbox. Only
+        the sections that hold something."""
+        if self.user is None or self.role not in ("unit", "committee"):
+            return []
+        return [s for s in faults(self.user, committee=self.role == "committee") if s.count]
+
+    @cached_property
+    def service_warnings(self) -> list[str]:
+        """Redis or the broker unreachable from this process, as this process last saw it."""
+        if self.role != "committee":
+            return []
+        from proposals import outbox
+        from tracker import cache
+
+        warnings = []
+        if cache.degraded():
+            warnings.append(
+                _(
+                    "缓存服务（Redis）暂时无法连接：本进程改用内存缓存，接口限流按进程计算，后台任务进度暂不可见。"
+                )
+            )
+        if outbox.broker_down():
+            warnings.append(
+                _("消息队列（Redis）暂时无法连接：新的后台任务暂存在数据库中，恢复后自动投递。")
+            )
+        return warnings
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -165,7 +206,10 @@ def _unit(user: User, today: datetime.date, memberships: list[Membership]) -> Da
     unit_ids = {m.unit_id for m in memberships}
     signer_units = {m.unit_id for m in memberships if m.role == Membership.Role.SIGNER}
     board = Dashboard(
-        role="unit", today=today, unit_names=sorted({str(m.unit) for m in memberships})
+        role="unit",
+        today=today,
+        unit_names=sorted({str(m.unit) for m in memberships}),
+        user=user,
     )
     mine = with_current_due(
         Assignment.objects.visible_to(user).select_related("proposal", "unit")
@@ -380,7 +424,9 @@ def _opinions_awaiting(user: User, unit_ids: set[int], today: datetime.date) -> 
 
 
 def _offices(user: User, today: datetime.date) -> Dashboard:
-    board = Dashboard(role="committee" if user.is_committee else "supervisor", today=today)
+    board = Dashboard(
+        role="committee" if user.is_committee else "supervisor", today=today, user=user
+    )
     submitted = (
         Proposal.objects.filter(status=ProposalStatus.SUBMITTED)
         .select_related("lead_proposer", "session")
@@ -524,3 +570,159 @@ def _offices(user: User, today: datetime.date) -> Dashboard:
             )
         )
     return board
+
+
+# --- Faults: what went wrong in the background ----------------------------------------------
+
+#: What the outbox's task names mean to a person.
+TASK_LABELS = {
+    "replies.tasks.render_signed_pdf": gettext_lazy("生成签发件"),
+    "tracker.tasks.send_event_notice": gettext_lazy("发送事件通知"),
+    "tracker.tasks.send_digest": gettext_lazy("发送提醒邮件"),
+}
+
+
+def faults(user: User, *, committee: bool, now: datetime.datetime | None = None) -> list[Section]:
+    """The fault sections of a unit's member (their units' letters) or of the committee (every
+    letter, the failed e-mails, the outbox). Each list is one query, whatever the numbers."""
+    now = now or timezone.now()
+    sections = [_pdf_faults(user, committee=committee, now=now)]
+    if committee:
+        sections += [_mail_faults(), _outbox_faults()]
+    return sections
+
+
+def _pdf_faults(user: User, *, committee: bool, now: datetime.datetime) -> Section:
+    """Signed letters without their PDF: 生成失败 (danger), or late past ``RENDER_GRACE``."""
+    missing = Q(signed_at__isnull=False, pdf_sha256="") & (
+        Q(pdf_failed_at__isnull=False) | Q(signed_at__lt=now - RENDER_GRACE)
+    )
+    rows: list[Reply | CoOpinion] = []
+    count = 0
+    for model in (Reply, CoOpinion):
+        qs = model.objects.visible_to(user).filter(missing)
+        if not committee:
+            qs = qs.filter(unit_id__in=Membership.objects.filter(user=user).values("unit_id"))
+        found, n = _first_rows(
+            qs.select_related("proposal", "unit").order_by("pdf_failed_at", "signed_at", "pk")
+        )
+        rows += found
+        count += n
+    rows.sort(key=lambda x: (x.pdf_failed_at is None, x.signed_at))
+    lines = [_pdf_line(letter, now) for letter in rows[:SECTION_ROWS]]
+    return Section(
+        key="pdf_failed",
+        title=_("签发件未能生成"),
+        count=count,
+        lines=lines,
+        more_url=_url("replies_reply_changelist", query={"pdf": "missing"})
+        if count > SECTION_ROWS
+        else "",
+        tone="danger",
+        empty=_("没有生成失败的签发件。"),
+    )
+
+
+def _pdf_line(letter: Reply | CoOpinion, now: datetime.datetime) -> Line:
+    is_reply = isinstance(letter, Reply)
+    name = "replies_reply" if is_reply else "replies_coopinion"
+    signed = timezone.localtime(letter.signed_at)
+    if letter.pdf_failed_at is not None:
+        detail = _("生成失败（%(n)d次）：%(reason)s") % {
+            "n": letter.pdf_attempts,
+            "reason": letter.pdf_error,
+        }
+        tone = "danger"
+    else:
+        minutes = int((now - letter.signed_at).total_seconds() // 60)
+        detail = _("签发 %(m)d 分钟后仍未生成（后台任务可能未运行）") % {"m": minutes}
+        tone = "warn"
+    return Line(
+        text=f"{letter.doc_number or letter.title} {letter.title}",
+        url=_url(f"{name}_change", letter.pk),
+        detail=f"{letter.unit} · {signed:%Y-%m-%d %H:%M}签发 · {detail}",
+        tone=tone,
+        action_url=_url(f"{name}_verb", letter.pk, "rerender"),
+        action_label=_("重新生成签发件"),
+    )
+
+
+def _mail_faults() -> Section:
+    """E-mails the ledger gave up on (发送失败): the committee puts them back in the queue."""
+    rows: list[Outgoing] = []
+    count = 0
+    for model in (EventNotice, Digest):
+        found, n = _first_rows(
+            model.objects.filter(state=Outgoing.State.FAILED).order_by("-created_at", "-pk")
+        )
+        rows += found
+        count += n
+    rows.sort(key=lambda r: r.created_at, reverse=True)
+
+    def line(row: Outgoing) -> Line:
+        name = "tracker_eventnotice" if isinstance(row, EventNotice) else "tracker_digest"
+        what = row.get_event_display() if isinstance(row, EventNotice) else _("提醒邮件")
+        return Line(
+            text=f"{what} → {row.email}",
+            url=_url(f"{name}_change", row.pk),
+            detail=_("%(at)s · 尝试%(n)d次 · %(error)s")
+            % {
+                "at": f"{timezone.localtime(row.created_at):%Y-%m-%d %H:%M}",
+                "n": row.attempts,
+                "error": row.last_error[:80],
+            },
+            tone="danger",
+        )
+
+    return Section(
+        key="mail_failed",
+        title=_("邮件发送失败"),
+        count=count,
+        lines=[line(r) for r in rows[:SECTION_ROWS]],
+        more_url=_url("tracker_eventnotice_changelist", query={"state__exact": "failed"})
+        if count
+        else "",
+        tone="danger",
+        empty=_("没有发送失败的邮件。"),
+    )
+
+
+def _outbox_faults() -> Section:
+    """Tasks kept in the outbox while the broker was unreachable; those that failed
+    ``OUTBOX_ALERT_ATTEMPTS`` times or more are undeliverable so far (danger)."""
+    rows, count = _first_rows(OutboxMessage.objects.order_by("-attempts", "created_at", "pk"))
+    index = reverse("admin:index")
+
+    def line(row: OutboxMessage) -> Line:
+        url = f"{index}#fault-outbox"
+        args = list(row.args)
+        if row.task == "replies.tasks.render_signed_pdf" and len(args) == 2:
+            kind, pk = args
+            url = _url(
+                "replies_reply_change" if kind == "reply" else "replies_coopinion_change", pk
+            )
+        elif row.task == "tracker.tasks.send_event_notice" and args:
+            url = _url("tracker_eventnotice_change", args[0])
+        elif row.task == "tracker.tasks.send_digest" and args:
+            url = _url("tracker_digest_change", args[0])
+        stuck = row.attempts >= OUTBOX_ALERT_ATTEMPTS
+        return Line(
+            text=f"{TASK_LABELS.get(row.task, row.task)} {', '.join(map(str, args))}",
+            url=url,
+            detail=_("%(at)s起待投递 · 尝试%(n)d次 · %(error)s")
+            % {
+                "at": f"{timezone.localtime(row.created_at):%Y-%m-%d %H:%M}",
+                "n": row.attempts,
+                "error": row.last_error[:80],
+            },
+            tone="danger" if stuck else "warn",
+        )
+
+    return Section(
+        key="outbox",
+        title=_("待投递的后台任务（消息队列曾不可用）"),
+        count=count,
+        lines=[line(r) for r in rows],
+        tone="danger" if any(r.attempts >= OUTBOX_ALERT_ATTEMPTS for r in rows) else "warn",
+        empty=_("没有待投递的后台任务。"),
+    )

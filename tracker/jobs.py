@@ -8,6 +8,11 @@ started a job can read it — anyone else gets the 404 of a job that does not ex
 A job record: ``kind``, ``user_id``, ``state`` (queued → running → done | failed), ``done`` and
 ``total`` (for the progress bar), ``message`` (what is going on, in Chinese), ``result`` (the
 kind's own data), and the ``input`` the task reads.
+
+While Redis is unreachable the cache runs on the web process's own memory
+(``tracker.cache``), which the worker cannot see: a job started then would never run, and one
+started before cannot be read. So ``create`` and ``get`` raise ``Unavailable`` instead, with
+the sentence the page shows (``admin_views.jobs_unavailable_answer``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ import uuid
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+
+from tracker.cache import degraded
 
 #: Jobs are forgotten after a day: an import's preview is not meant to be confirmed tomorrow.
 JOB_TTL = 24 * 3600
@@ -24,6 +32,14 @@ _PREFIX = "tracker:admin-job:"
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATE_LABELS = {QUEUED: "排队中", RUNNING: "处理中", DONE: "已完成", FAILED: "失败"}
+
+
+class Unavailable(Exception):
+    """The job store (the cache, i.e. Redis) cannot be reached from this process."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def create(kind: str, *, user_id: int, payload: dict[str, Any], message: str = "") -> str:
@@ -44,13 +60,24 @@ def create(kind: str, *, user_id: int, payload: dict[str, Any], message: str = "
         },
         JOB_TTL,
     )
+    if degraded():
+        raise Unavailable(
+            str(
+                _("缓存服务（Redis）暂时无法连接，后台任务无法启动。请稍后再试，或联系系统管理员。")
+            )
+        )
     return job_id
 
 
 def get(job_id: str) -> dict[str, Any] | None:
     if not job_id or len(job_id) != 32 or not job_id.isalnum():
         return None
-    return cache.get(_PREFIX + job_id)
+    job = cache.get(_PREFIX + job_id)
+    if job is None and degraded():
+        raise Unavailable(
+            str(_("缓存服务（Redis）暂时无法连接，暂时无法读取任务进度。请稍后刷新本页。"))
+        )
+    return job
 
 
 def get_for(job_id: str, *, user_id: int, kind: str | None = None) -> dict[str, Any] | None:

@@ -321,3 +321,20 @@ class NotificationPreference(models.Model):
     @property
     def muted_clocks(self) -> set[str]:
         return {c for c in self.muted if c in ReminderClock.values}
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process, written to the database so that it
+    outlives a Redis restart: beat queues ``tracker.health.heartbeat`` every minute and the
+    worker that runs it writes ``beat_at``; /healthz fails when it is older than
+    ``HEALTH_HEARTBEAT_MAX_AGE`` (tracker/health.py)."""
+
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    beat_at = models.DateTimeField(_("最近心跳"))
+
+    class Meta:
+        verbose_name = _("心跳")
+        verbose_name_plural = _("心跳")
+
+    def __str__(self) -> str:
+        return f"{self.name} {timezone.localtime(self.beat_at):%Y-%m-%d %H:%M:%S}"

@@ -36,12 +36,19 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    # /healthz (tracker/health.py; the app gives `manage.py health_check`) and /metrics.
+    "health_check",
+    "django_prometheus",
     "proposals",
     "replies",
     "tracker",
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every request (django-prometheus; its After middleware is last).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id of every log line and of the tasks a request queues (tracker/logging.py).
+    "tracker.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,19 +61,28 @@ MIDDLEWARE = [
     "proposals.security.AccessRefusalMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Innermost, as django-prometheus asks: it sees the view and its response.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for a username, or from an
-# address, that username or address is locked for LOGIN_COOLOFF_MINUTES. The answer to a wrong
-# password is the same for an unknown user and a known one.
+# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for a username from one
+# client address, that username is locked from that address for LOGIN_COOLOFF_MINUTES (the
+# same username from elsewhere, and others from there, still sign in: one attacker cannot lock
+# out an office). After LOGIN_ADDRESS_FAILURE_LIMIT failures from an address across all
+# usernames (password spraying), the address is locked for every username (0: no such limit).
+# The address is the client's (see "Client addresses"). The answer to a wrong password is the
+# same for an unknown user and a known one.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "proposals.security.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "proposals.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -176,21 +192,38 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# STATIC_MANIFEST=true (the image sets it and runs collectstatic at build time): hashed names
+# from STATIC_ROOT's manifest, gzip and brotli copies beside each file, and whitenoise serves
+# STATIC_ROOT only — a hashed name for a year (immutable), the compressed copy to a client that
+# accepts it. Unset (make run, the tests: nothing collected), names stay plain and whitenoise
+# finds the files in the apps; a manifest storage would refuse every {% static %} there.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        # No manifest: pages render even where collectstatic has not run (tests, make run).
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "whitenoise.storage.CompressedStaticFilesStorage"
+        ),
+        # Collected files are public and read by the app's user, whoever collected them:
+        # FILE_UPLOAD_PERMISSIONS (0640, for uploads) must not apply to them.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
-# Without DEBUG, whitenoise serves the admin's files straight from the apps (no collectstatic
-# needed for `make run`); production images run collectstatic at build time.
-WHITENOISE_USE_FINDERS = True
+# The finders' files would replace the collected ones (uncompressed, one-minute cache).
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_MANIFEST
 MEDIA_URL = "/media/"
 # Media is never served by URL: signed letters and attachments go through views that ask
 # visible_to (replies admin, /my/, the API, tracker.files).
 FILE_UPLOAD_PERMISSIONS = 0o640
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# The committee's Excel import (tracker/excel.py): the upload as sent, what its parts may
+# inflate to (checked from the ZIP directory before anything is inflated), and the proposals
+# one import may hold (a session files a few hundred to 1,000; the API's import too).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2000)
 # The audit trail is kept at least this long; the database trigger enforces 180 days.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
 LOGIN_URL = "/my/login/"
@@ -199,8 +232,18 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # --- Cache: Redis when configured, otherwise in-process ---------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Redis, and this process's memory while Redis is unreachable (tracker/cache.py): the API
+    # and its throttles keep answering; Redis is tried again every CACHE_RETRY_AFTER seconds.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "tracker.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": 1.0,
+                "socket_timeout": 2.0,
+                "RETRY_AFTER": env.float("CACHE_RETRY_AFTER", default=5.0),
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -247,15 +290,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.retry_unsent",
         "schedule": crontab(minute=15),
     },
-    # Signed letters whose PDF render was lost (the broker lost it, or every retry failed).
+    # Signed letters whose PDF render was lost (the broker lost it, a worker died for good);
+    # those whose every retry failed are 生成失败 and wait for 重新生成.
     "hourly-render-missing-pdfs": {
         "task": "replies.tasks.render_missing_pdfs",
         "schedule": crontab(minute=25),
+    },
+    # Tasks kept in the outbox while the broker was unreachable (proposals/outbox.py).
+    "deliver-outbox": {
+        "task": "tracker.tasks.deliver_outbox",
+        "schedule": crontab(minute="*/5"),
     },
     # Session ZIPs whose job has expired (a day old): no one can download them any more.
     "daily-purge-exports": {
         "task": "tracker.admin_tasks.purge_expired_exports",
         "schedule": crontab(hour=3, minute=40),
+    },
+    # Every minute a worker writes its heartbeat to the database (/healthz's "worker" check);
+    # one not run within the minute is dropped rather than piling up while no worker runs.
+    "worker-heartbeat": {
+        "task": "tracker.health.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
 }
 
@@ -298,12 +354,27 @@ else:
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="提案办理系统 <noreply@localhost>")
 
+# --- Client addresses -------------------------------------------------------------------
+# Who sent a request: proposals.client_ip.client_ip, the one answer of the sign-in lockout, the
+# access audit, the API throttles and the logs. Unset, no proxy is trusted: REMOTE_ADDR is the
+# client and X-Forwarded-For is ignored (whoever connects can forge it). Behind proxies, either
+# their number ("1": the TLS proxy of README "Production") or their networks and addresses
+# ("10.0.0.0/8,172.16.0.0/12": X-Forwarded-For is read only from a peer in them).
+_trusted_proxies = env.str("TRUSTED_PROXIES", default="").strip() or "0"
+TRUSTED_PROXIES: int | list[str] = (
+    int(_trusted_proxies)
+    if _trusted_proxies.isdecimal()
+    else [entry.strip() for entry in _trusted_proxies.split(",") if entry.strip()]
+)
+# TRUSTED_PROXIES replaced API_NUM_PROXIES; a deployment still setting the old name fails
+# `manage.py check` instead of silently trusting no proxy (proposals/client_ip.py).
+API_NUM_PROXIES_IN_ENVIRONMENT = env.str("API_NUM_PROXIES", default=None)
+
 # --- REST framework -----------------------------------------------------------------------
 # The API (tracker/api/urls.py): public views take no credentials and set their own; members
 # sign in with a session or a token; integration takes a token only. Errors are
 # {code, message, fields} (proposals.api.common.exception_handler). The throttles key anonymous
-# clients by address: behind N trusted proxies set API_NUM_PROXIES=N, or X-Forwarded-For is
-# ignored (it could be forged to dodge the limit).
+# clients by their address (TRUSTED_PROXIES above; DRF's NUM_PROXIES is not used).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated request gets 401 with WWW-Authenticate: Token.
@@ -324,7 +395,6 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         "integration": env.str("API_THROTTLE_INTEGRATION", default="120/min"),
     },
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "proposals.api.common.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "URL_FORMAT_OVERRIDE": None,
@@ -376,14 +446,74 @@ PROPOSAL_DEADLINES = {
 # No reply may be due later than this after assignment, extensions included.
 PROPOSAL_MAX_REPLY_MONTHS = env.int("PROPOSAL_MAX_REPLY_MONTHS", default=6)
 
+# --- Observability (README "Operations") ----------------------------------------------------
+# Logs: one line per record on stderr, JSON (time in ISO 8601 with +08:00, level, logger,
+# message, request_id, client_ip, task_id …) or, for `make run`, text; the same for the web,
+# gunicorn (gunicorn.conf.py) and Celery's worker and beat (tracker/celery.py). tracker/logging.py.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING_CONFIG = "tracker.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "tracker.logging.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "tracker.logging.JsonFormatter"},
+        "text": {"()": "tracker.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "text" if LOG_FORMAT == "text" else "json",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint logs every layout step at INFO; keep warnings (missing glyphs, bad CSS).
     "loggers": {
+        # Django's own handlers (console with DEBUG, mail_admins) give way to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "py.warnings": {"handlers": [], "propagate": True},
+        # WeasyPrint logs every layout step at INFO; keep warnings (missing glyphs, bad CSS).
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Health (tracker/health.py): /healthz fails when the worker's heartbeat is older than this.
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=300)
+# /healthz and /metrics answer plain HTTP too (a container health check, a scraper inside the
+# network), so HTTPS=true does not redirect them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?/?$", r"^metrics$"]
+
+# Metrics (tracker/metrics.py): /metrics answers these networks, or a request with
+# "Authorization: Bearer $METRICS_TOKEN"; anyone else gets 404.
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS",
+    default=[
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    ],
+)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Error reporting: Sentry when SENTRY_DSN is set, nothing at all otherwise. No personal data:
+# no user, cookies, addresses or request bodies (send_default_pii=False, bodies never).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        max_request_body_size="never",
+    )

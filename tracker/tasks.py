@@ -6,20 +6,30 @@ worker dies (``reject_on_worker_lost``) under ``acks_late``.
 The mail tasks own their retry policy: the ledger counts the attempts and decides the backoff
 (``notify.record_failure``), so Celery's own retry counter is not consulted (``max_retries``
 None) and a message redelivered after a crash does not reset the count.
+
+The mail tasks are ``OutboxTask``s: queued while the broker is unreachable, they wait in the
+outbox (``proposals.outbox``), which ``deliver_outbox`` (beat, every five minutes), the hourly
+``retry_unsent`` and a worker's start send once the broker is back; the ledger row makes the
+notice go out once, whichever way its task comes.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
-from proposals import events
+from proposals import events, outbox
 from tracker import notify, reminders
+
+logger = logging.getLogger(__name__)
 
 MAIL_TASK_OPTIONS = {
     "bind": True,
+    "base": outbox.OutboxTask,
     "acks_late": True,
     "reject_on_worker_lost": True,
     "max_retries": None,
@@ -61,6 +71,7 @@ def scan_reminders(today: str | None = None) -> int:
 def retry_unsent() -> int:
     """Hourly: deliver events whose process died after the commit (their notices were never
     written), then enqueue every digest and notice still owed (never the failed ones)."""
+    outbox.deliver()
     events.redeliver()
     count = 0
     for model in (notify.Digest, notify.EventNotice):
@@ -68,3 +79,20 @@ def retry_unsent() -> int:
         notify.enqueue(model, ids)
         count += len(ids)
     return count
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_outbox() -> int:
+    """Every five minutes (beat), and when a worker starts: queue the tasks that were kept in
+    the outbox while the broker was unreachable. Returns how many were sent."""
+    return outbox.deliver().sent
+
+
+@worker_ready.connect
+def _deliver_outbox_when_a_worker_starts(sender=None, **kwargs) -> None:
+    """A worker that starts (after an outage, a deployment) has the outbox sent at once rather
+    than at the next beat: a message, so the work runs in a worker process, not here."""
+    try:
+        deliver_outbox.apply_async()
+    except outbox.BROKER_ERRORS:  # the worker itself would not have started
+        logger.warning("could not queue deliver_outbox at worker start", exc_info=True)

@@ -1,8 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from tracker.files import download_attachment
+from tracker.health import healthz, healthz_web
+from tracker.metrics import metrics_view
 
 admin.site.site_header = "区政协提案办理系统"
 admin.site.site_title = "提案办理"
@@ -16,6 +18,11 @@ urlpatterns = [
     path("api/", include("tracker.api.urls")),
     path("my/", include("tracker.my.urls")),
     path("files/attachments/<int:pk>/", download_attachment, name="attachment-download"),
+    # Operations (README "Operations"): health for load balancers and monitoring, public;
+    # Prometheus metrics, for the private networks or the token only (404 to anyone else).
+    re_path(r"^healthz/?$", healthz, name="healthz"),
+    re_path(r"^healthz/web/?$", healthz_web, name="healthz-web"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 # MEDIA_ROOT is deliberately not served, not even with DEBUG: every stored file (signed
 # letters, attachments) goes through a view that asks visible_to.

@@ -91,6 +91,24 @@ def _table(headers: Sequence[str], rows: list[tuple[Any, ...]], empty: str) -> S
     )
 
 
+class PdfFilter(admin.SimpleListFilter):
+    """签发件: signed letters whose PDF failed (生成失败) or is still missing."""
+
+    title = _("签发件")
+    parameter_name = "pdf"
+
+    def lookups(self, request, model_admin):
+        return [("failed", _("生成失败")), ("missing", _("尚未生成"))]
+
+    def queryset(self, request, queryset):
+        signed = queryset.filter(signed_at__isnull=False, pdf_sha256="")
+        if self.value() == "failed":
+            return signed.filter(pdf_failed_at__isnull=False)
+        if self.value() == "missing":
+            return signed
+        return queryset
+
+
 class LetterAdmin(VerbAdmin):
     """What the reply and the opinion admins share."""
 
@@ -294,7 +312,7 @@ class LetterAdmin(VerbAdmin):
         if obj.state == self.model.State.DRAFT and obj.return_comment:
             notes.append(_("签发人退回意见：%(c)s") % {"c": obj.return_comment})
         if obj.signed_on is not None and not obj.pdf:
-            notes.append(_("签发件正在生成，生成后可在本页下载。"))
+            notes.append(self.pdf_note(obj))
         return {
             "preview_url": self._url("preview", obj) if obj.signed_on is None else "",
             "download_url": self._url("download", obj) if obj.pdf else "",
@@ -323,11 +341,41 @@ class LetterAdmin(VerbAdmin):
     def signer_display(self, obj) -> str:
         return str(obj.signer) if obj.signer_id else "-"
 
+    @staticmethod
+    def pdf_note(obj) -> str:
+        """Where a signed letter's missing PDF stands, for the note above the letter."""
+        if obj.pdf_failed:
+            return _(
+                "签发件生成失败：%(reason)s。排除原因后请点“重新生成签发件”；生成前不能送达。"
+            ) % {"reason": (obj.pdf_error or _("原因不明")).rstrip("。")}
+        if workflow.pdf_late(obj):
+            return _(
+                "签发已超过%(n)d分钟，签发件仍未生成（后台任务可能未运行），可点“重新生成签发件”。"
+            ) % {"n": int(workflow.RENDER_GRACE.total_seconds() // 60)}
+        if obj.pdf_attempts:
+            return _("签发件第%(n)d次生成失败，正在自动重试：%(reason)s") % {
+                "n": obj.pdf_attempts,
+                "reason": obj.pdf_error,
+            }
+        return _("签发件正在生成，生成后可在本页下载。")
+
     @admin.display(description=_("签发件"))
     def pdf_status(self, obj) -> str:
         if obj.signed_on is None:
             return "-"
         if not obj.pdf:
+            if obj.pdf_failed:
+                return format_html(
+                    "<strong>{}</strong>（{}）：{}",
+                    _("生成失败"),
+                    _("共%(n)d次") % {"n": obj.pdf_attempts},
+                    obj.pdf_error,
+                )
+            if obj.pdf_attempts:
+                return _("正在重试（已失败%(n)d次：%(reason)s）") % {
+                    "n": obj.pdf_attempts,
+                    "reason": obj.pdf_error,
+                }
             return _("正在生成")
         return format_html(
             '<a href="{}">{}</a>（{} KB，SHA-256 <code>{}</code>）',
@@ -347,6 +395,26 @@ class LetterAdmin(VerbAdmin):
         return _transitions_table(transitions)
 
     # --- Verbs ---
+
+    def available_verbs(self, request, obj):
+        """重新生成 only for a signed letter whose PDF is missing and late (生成失败, or not
+        rendered after ``RENDER_GRACE``); no 送达 while the letter is 生成失败 (the workflow
+        refuses it, and the note above the letter says why)."""
+        verbs = super().available_verbs(request, obj)
+        hidden = set()
+        if not workflow.pdf_late(obj):
+            hidden.add("rerender")
+        if obj.pdf_failed:
+            hidden.add("send")
+        return [v for v in verbs if v.name not in hidden]
+
+    def report_verb(self, request, verb, done, failed):
+        if verb.name != "rerender" or not done:
+            return super().report_verb(request, verb, done, failed)
+        for obj in done:
+            msg = _("“%(obj)s”已重新提交生成签发件，生成后可在本页下载。") % {"obj": obj}
+            self.message_user(request, msg, messages.SUCCESS)
+        return super().report_verb(request, verb, [], failed)
 
     def render_verb_page(self, request, verb, objects, form, action_name, done_url):
         response = super().render_verb_page(request, verb, objects, form, action_name, done_url)

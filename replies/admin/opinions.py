@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from proposals.admin import UNIT, Verb, _unit_ids, _verb_action
 from proposals.models import Assignment, AssignmentState
 from replies import workflow
-from replies.admin.letters import SIGNER, LetterAdmin
+from replies.admin.letters import SIGNER, UNIT_OR_COMMITTEE, LetterAdmin, PdfFilter
 from replies.admin.replies import CHOICE_FIELDS
 from replies.forms import ConfirmSignForm, OpinionForm, ReturnLetterForm
 from replies.models import OPINION_TRANSITIONS, CoOpinion, OpinionState
@@ -40,6 +40,12 @@ OPINION_VERBS: tuple[Verb, ...] = (
         lambda o, actor, d: workflow.deliver_opinion(o, actor=actor),
         who=UNIT,
     ),
+    Verb(
+        "rerender",
+        _("重新生成签发件"),
+        lambda o, actor, d: workflow.rerender_pdf(o, actor=actor),
+        who=UNIT_OR_COMMITTEE,
+    ),
 )
 
 
@@ -62,7 +68,7 @@ class CoOpinionAdmin(LetterAdmin):
         "signed_on",
         "delivered_at",
     )
-    list_filter = ("state", ("unit", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("state", PdfFilter, ("unit", admin.RelatedOnlyFieldListFilter))
 
     def filled_fields(self, obj):
         return [*super().filled_fields(obj), *(["delivered_at"] if obj.delivered_at else [])]

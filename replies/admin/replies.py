@@ -23,7 +23,7 @@ from proposals.admin import (
 )
 from proposals.models import Assignment, AssignmentState
 from replies import workflow
-from replies.admin.letters import SIGNER, UNIT_OR_COMMITTEE, LetterAdmin, _table
+from replies.admin.letters import SIGNER, UNIT_OR_COMMITTEE, LetterAdmin, PdfFilter, _table
 from replies.forms import (
     ConfirmSignForm,
     FeedbackEntryForm,
@@ -122,6 +122,12 @@ REPLY_VERBS: tuple[Verb, ...] = (
         who=UNIT,
         single=True,
     ),
+    Verb(
+        "rerender",
+        _("重新生成签发件"),
+        lambda r, actor, d: workflow.rerender_pdf(r, actor=actor),
+        who=UNIT_OR_COMMITTEE,
+    ),
 )
 
 
@@ -185,6 +191,7 @@ class ReplyAdmin(LetterAdmin):
         "disclosure",
         "result_class",
         "kind",
+        PdfFilter,
         ("unit", admin.RelatedOnlyFieldListFilter),
     )
     extra_readonly_fields = (

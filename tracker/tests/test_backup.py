@@ -68,7 +68,7 @@ def eager_celery():
 
 @pytest.fixture
 def scratch_database():
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    """A fresh, empty PostgreSQL database, dropped afterwards with its application role."""
     params = connection_params()
     name = f"{params['dbname']}_restore_{uuid.uuid4().hex[:8]}"
     admin = {**params, "dbname": "postgres"}
@@ -79,6 +79,7 @@ def scratch_database():
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(f"{name}_app")))
 
 
 def database_url(params: dict) -> str:
@@ -90,10 +91,11 @@ def database_url(params: dict) -> str:
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    inherited = {k: v for k, v in os.environ.items() if k not in ("APP_DB_USER", "APP_DB_PASSWORD")}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
-        env={**os.environ, **env},
+        env={**inherited, **env},
         capture_output=True,
         text=True,
         timeout=300,
@@ -206,10 +208,32 @@ def test_backup_then_restore_into_a_fresh_database_gives_back_everything(
 
     # The restore, as an operator runs it, into the scratch database.
     restored_media = tmp_path / "restored-media"
-    env = {"DATABASE_URL": database_url(scratch_database), "MEDIA_ROOT": str(restored_media)}
+    app_role, app_password = f"{scratch_database['dbname']}_app", uuid.uuid4().hex
+    env = {
+        "DATABASE_URL": database_url(scratch_database),
+        "MEDIA_ROOT": str(restored_media),
+        "APP_DB_PASSWORD": app_password,
+    }
     result = manage("restore", str(archive), env=env)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "全部与备份清单一致" in result.stdout
+    assert f"应用角色：{app_role}（新建" in result.stdout
+
+    # The application connects as its own role (pg_restore --no-privileges brought no grant
+    # back: restore granted them) and reads and writes what it needs, and no more.
+    as_app = {**scratch_database, "user": app_role, "password": app_password}
+    with psycopg.connect(**as_app, autocommit=True) as conn:
+        assert target_row_counts(conn, counts) == counts
+        conn.execute(
+            "INSERT INTO django_session (session_key, session_data, expire_date) "
+            "VALUES ('restore-test', 'x', now())"
+        )
+        assert conn.execute("DELETE FROM django_session WHERE session_key = 'restore-test'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM proposals_transition")
+    # That role belongs to the scratch database: granting it on this one is refused.
+    with pytest.raises(CommandError, match=scratch_database["dbname"]):
+        call_command("grant_app_role", app_role)
 
     with psycopg.connect(**scratch_database) as conn:
         assert target_row_counts(conn, counts) == counts
@@ -262,3 +286,27 @@ def test_backup_and_restore_say_plainly_that_sqlite_is_not_supported(tmp_path):
         result = manage(*args, env=env)
         assert result.returncode != 0
         assert "只支持 PostgreSQL" in result.stderr
+
+
+def test_restore_refuses_an_application_role_of_another_database_before_touching_anything(
+    postgresql, tmp_path, scratch_database
+):
+    """The role is checked first: a restore never leaves a database half-done over it."""
+    role = f"{connection.settings_dict['NAME']}_other_app"
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        cursor.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(connection.settings_dict["NAME"]), sql.Identifier(role)
+            )
+        )
+    try:
+        env = {"DATABASE_URL": database_url(scratch_database), "MEDIA_ROOT": str(tmp_path)}
+        result = manage("restore", str(tmp_path / "missing.tar.gz"), "--app-role", role, env=env)
+        assert result.returncode != 0
+        assert "一个应用角色只能属于一个数据库" in result.stderr
+        assert "找不到备份文件" not in result.stderr
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            cursor.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

@@ -55,7 +55,7 @@ def test_a_success_is_audited_and_resets_the_count(client, axes_on):
 def _form_text(response) -> str:
     text = response.content.decode()
     return (
-        re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
+        re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"|nonce="[^"]+"', "", text)
         .replace("no_such_user", "USER")
         .replace("clerk_z", "USER")
     )
@@ -99,20 +99,53 @@ def test_access_events_are_append_only(client, clerk_a):
         event.delete()
 
 
-def test_five_failures_from_one_address_lock_that_address_for_every_username(axes_on):
-    """Guessing across many usernames from one address is stopped too (lockout per address)."""
+def test_failures_for_other_usernames_do_not_lock_an_address(axes_on):
+    """The lockout keys on username and address together: an office behind one address is not
+    locked out by a few people's typos (nor by one attacker guessing one account)."""
     from django.test import Client
 
     f.UserFactory(username="clerk_ip")
-    attacker = Client(REMOTE_ADDR="10.0.0.66")
+    office = Client(REMOTE_ADDR="10.0.0.66")
     for n in range(5):
-        post_login(attacker, f"guess_{n}", "wrong-password")
+        post_login(office, f"colleague_{n}", "wrong-password")
+    assert post_login(office, "clerk_ip", f.PASSWORD).status_code == 302
+
+
+def test_password_spraying_from_one_address_locks_that_address_for_every_username(axes_on):
+    """Many usernames, each below the per-username limit, from one address: past
+    LOGIN_ADDRESS_FAILURE_LIMIT the address is locked, for a right password too."""
+    from django.test import Client
+
+    axes_on.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+    f.UserFactory(username="clerk_ip")
+    insider = f.UserFactory(username="sprayer_own_account")
+    attacker = Client(REMOTE_ADDR="10.0.0.66")
+    for n in range(11):
+        assert post_login(attacker, f"guess_{n % 4}", "wrong-password").status_code == 200
+    # A success with an account of its own does not clear the address's count.
+    own = post_login(Client(REMOTE_ADDR="10.0.0.66"), insider.username, f.PASSWORD)
+    assert own.status_code == 302
+    assert post_login(attacker, "guess_9", "wrong-password").status_code == 429, "the 12th failure"
     locked = post_login(attacker, "clerk_ip", f.PASSWORD)
     assert locked.status_code == 429, "the address is locked even for a right password"
+    unknown = post_login(attacker, "no_such_user", "Wrong-pass-123")
+    assert unknown.status_code == 429
+    assert _form_text(unknown) == _form_text(locked), "the same page, known user or not"
     elsewhere = post_login(Client(REMOTE_ADDR="10.0.0.7"), "clerk_ip", f.PASSWORD)
-    assert elsewhere.status_code == 302, "another address and an untouched username still sign in"
+    assert elsewhere.status_code == 302, "another address still signs in"
     locked_events = AccessEvent.objects.filter(kind="locked_out")
     assert locked_events.filter(ip_address="10.0.0.66").exists()
+
+
+def test_without_an_address_limit_spraying_is_only_limited_per_username(axes_on):
+    from django.test import Client
+
+    axes_on.LOGIN_ADDRESS_FAILURE_LIMIT = 0
+    f.UserFactory(username="clerk_ip")
+    attacker = Client(REMOTE_ADDR="10.0.0.66")
+    for n in range(40):
+        post_login(attacker, f"guess_{n % 10}", "wrong-password")
+    assert post_login(attacker, "clerk_ip", f.PASSWORD).status_code == 302
 
 
 def test_the_lockout_ends_after_the_cool_off(client, axes_on):

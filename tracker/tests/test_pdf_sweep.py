@@ -22,10 +22,15 @@ HOUR = datetime.timedelta(hours=1)
 @pytest.fixture
 def signed(committee, session, tmp_path, settings):
     """A reply and a co-handling opinion, both signed; their on-commit render never ran (the
-    test's transaction does not commit), as if the broker had lost the task."""
+    test's transaction does not commit), as if the broker had lost the task. (送达 renders a
+    missing PDF itself — ``replies.workflow._require_pdf`` — so the sent reply's is dropped
+    again: a reply that reached the system without one, as an imported letter does.)"""
     settings.MEDIA_ROOT = tmp_path
     p1 = s.member("p1", "张文浩")
-    return s.handled(s.handling(committee), session=session, lead=p1.proposer)
+    done = s.handled(s.handling(committee), session=session, lead=p1.proposer)
+    Reply.objects.filter(pk=done.reply.pk).update(pdf="", pdf_sha256="", pdf_size=None)
+    done.reply.refresh_from_db()
+    return done
 
 
 def test_signed_letters_without_a_pdf_are_found_once_the_grace_period_is_over(signed):

@@ -6,6 +6,14 @@ result against the archive's manifest — row counts of every table, the SHA-256
 PDF, the audit trail's digest, the migrations, every media file — and prints what it found.
 It exits non-zero when anything differs.
 
+The dump is restored with ``--no-owner --no-privileges``: the tables belong to the role that
+restores (the owner) and no grant of the source comes back. So the restore then grants the
+application role (``grant_app_role``: ``--app-role``, default ``APP_DB_USER`` or
+``<database>_app``, created if missing, its password from ``APP_DB_PASSWORD``) and checks that it
+can work on every table — read as that role when the session may become it. Without a working
+application role the restore fails (non-zero exit): a database the application cannot read is
+not restored.
+
 It refuses a database that holds data (anything beyond what ``migrate`` writes by itself)
 unless ``--force`` is given: restoring replaces the tables it contains. Stop the web server and
 the Celery workers first, so that nothing writes while the restore runs.
@@ -14,6 +22,7 @@ the Celery workers first, so that nothing writes while the restore runs.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -26,6 +35,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from psycopg import sql
 
+from tracker.management.commands import grant_app_role
 from tracker.management.commands.backup import (
     DUMP,
     FORMAT,
@@ -110,13 +120,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="目标数据库已有数据时仍然恢复（覆盖其中的表）"
         )
+        parser.add_argument(
+            "--app-role",
+            help="应用连接数据库所用的角色，恢复后为其授权（默认 APP_DB_USER，否则 <库名>_app）",
+        )
+        parser.add_argument(
+            "--password-env",
+            default="APP_DB_PASSWORD",
+            help="新建应用角色时其密码所在的环境变量（默认 APP_DB_PASSWORD）",
+        )
 
-    def handle(self, *args, archive: str, force: bool, **options):
+    def handle(self, *args, archive: str, force: bool, app_role: str | None, **options):
         require_postgresql()
         pg_restore = find_tool("pg_restore")
         params = connection_params()
         media_root = Path(settings.MEDIA_ROOT)
         target = describe(params)
+        role = grant_app_role.app_role_name(params["dbname"], app_role)
+        password = os.environ.get(options["password_env"], "")
+        with psycopg.connect(**params, autocommit=True) as conn, conn.cursor() as cursor:
+            # Before anything is replaced: a role that may not be this database's is refused.
+            grant_app_role.refuse_unsafe_role(cursor, role, params.get("user", ""))
 
         with tempfile.TemporaryDirectory(prefix="tracker-restore-") as tmp:
             unpacked = Path(tmp)
@@ -157,6 +181,27 @@ class Command(BaseCommand):
                 facts = database_facts(conn)
             problems = compare(manifest, facts, media_root)
 
+            # pg_restore --no-privileges brought no grant back: the application role gets its
+            # grants again, and is checked, before the restore may say it succeeded.
+            try:
+                with psycopg.connect(**params, autocommit=False) as conn:
+                    with conn.transaction(), conn.cursor() as cursor:
+                        created = grant_app_role.grant(
+                            cursor,
+                            role,
+                            database=params["dbname"],
+                            owner=params.get("user", ""),
+                            password=password,
+                        )
+                    with conn.transaction(), conn.cursor() as cursor:
+                        checked = grant_app_role.verify(cursor, role)
+            except (CommandError, psycopg.Error) as exc:
+                raise CommandError(
+                    f"数据库已恢复，但没能为应用角色 {role} 授权（{exc}）：应用现在读不到数据。"
+                    f"请以所有者身份运行 manage.py grant_app_role {role}。"
+                ) from exc
+            problems += checked.problems
+
         self.stdout.write("校验结果：")
         self.stdout.write(f"  表行数：{len(manifest['tables'])} 张表")
         self.stdout.write(
@@ -165,8 +210,18 @@ class Command(BaseCommand):
         self.stdout.write(f"  签发件 PDF：{len(manifest['signed_pdfs'])} 份")
         self.stdout.write(f"  媒体文件：{len(manifest['media']['files'])} 个")
         self.stdout.write(f"  迁移：{sum(len(v) for v in manifest['migrations'].values())} 个")
+        how = "已以该角色逐表读取" if checked.read_as_role else "已核对其权限"
+        new = "新建，" if created else ""
+        self.stdout.write(f"  应用角色：{role}（{new}已授权 {checked.tables} 张表，{how}）")
+        if created and not password:
+            self.stderr.write(
+                f"  注意：角色 {role} 是新建的且未设密码；应用连接前请设置 "
+                f"{options['password_env']} 并运行 manage.py grant_app_role {role}。"
+            )
         if problems:
             for line in problems:
                 self.stderr.write(f"  ✗ {line}")
-            raise CommandError(f"恢复后校验未通过：{len(problems)} 处与备份清单不符。")
-        self.stdout.write(self.style.SUCCESS("  ✓ 全部与备份清单一致。"))
+            raise CommandError(
+                f"恢复后校验未通过：{len(problems)} 处与备份清单不符或应用角色不可用（见上）。"
+            )
+        self.stdout.write(self.style.SUCCESS("  ✓ 全部与备份清单一致，应用角色可以读写。"))

@@ -1,0 +1,84 @@
+"""gunicorn's settings of the web process:
+``gunicorn -c gunicorn.conf.py tracker.wsgi:application``.
+
+Every setting here can still be given on the command line (``--bind``, ``--workers`` …), which
+wins. What this file fixes (README "Operations"):
+
+- logs: the access log on stdout and the error log on stderr, both through tracker/logging.py
+  (JSON lines, or text with ``LOG_FORMAT=text``); an access line has the request id, method,
+  path, status, bytes, duration and the client's address;
+- time: ``TZ`` is Asia/Shanghai in the master too (Django sets it only in the workers, when
+  they load the settings), and the log formatter writes +08:00 whatever ``TZ`` is;
+- the control socket (gunicorn ≥ 25): one per instance, ``~/.gunicorn/tracker-<bind>.ctl``
+  (e.g. ``tracker-0.0.0.0-8000.ctl``), so a second gunicorn on the host (one per district)
+  does not replace — and, when it stops, delete — the first one's ``~/.gunicorn/gunicorn.ctl``.
+  ``GUNICORN_CONTROL_SOCKET=off`` turns it off, a path puts it there;
+- metrics: prometheus_client's multiprocess mode over the workers, in a directory of this
+  instance's own (``PROMETHEUS_MULTIPROC_DIR``, made here when unset), emptied at start, so
+  /metrics adds up every worker's counts rather than showing one worker's.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import time
+
+# The master's own clock: Asia/Shanghai like the workers (settings.TIME_ZONE).
+os.environ.setdefault("TZ", "Asia/Shanghai")
+time.tzset()
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+
+# --- Logs -------------------------------------------------------------------------------------
+logger_class = "tracker.logging.GunicornLogger"
+accesslog = "-"  # stdout
+errorlog = "-"  # stderr
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# --- Metrics: one directory per instance ------------------------------------------------------
+_made_metrics_dir = False
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tracker-gunicorn-metrics-")
+    _made_metrics_dir = True
+
+
+def _clear_metrics_dir() -> None:
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(directory, name))
+
+
+# --- The control socket: per instance, or off -------------------------------------------------
+_control = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip()
+if _control.lower() in ("off", "none", "false", "0"):
+    control_socket_disable = True
+
+
+def control_socket_for(binds: list[str]) -> str:
+    """``~/.gunicorn/tracker-<first bind>.ctl``: two instances cannot share a bind address."""
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", binds[0] if binds else "default").strip("-")
+    return os.path.join(os.path.expanduser("~"), ".gunicorn", f"tracker-{slug}.ctl")
+
+
+def on_starting(server) -> None:
+    _clear_metrics_dir()
+    if server.cfg.control_socket_disable:
+        return
+    # Here, not above: the bind is final only now (a --bind on the command line wins).
+    path = _control or control_socket_for(list(server.cfg.bind))
+    server.cfg.set("control_socket", path)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if _made_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
