@@ -5,9 +5,21 @@ Reading: ``read_filed_list`` turns the committee's sheet into the rows
 the sheet so that every error can say "第 5 行". The file's own problems (not an .xlsx, no
 header, a missing column) are reported before any row is looked at.
 
-Writing: ``write_table`` makes one sheet of a list (headers bold, frozen, filterable);
-``write_statistics`` the statistics table with native Excel charts (per-group rates, result
-mix), so the report opens in Excel as it looks on the page.
+An upload is bounded before openpyxl sees it (``check_archive``): an .xlsx is a ZIP, and a
+600 KB file can inflate to gigabytes. Its directory is checked first, without inflating
+anything (size of each part and of all together, number of parts, compression ratio); then each
+part's XML is streamed once through expat in O(1) memory, refusing a DTD (entity expansion),
+more XML elements than any list has, or more sheet rows than ``IMPORT_MAX_ROWS`` allows. Only
+then does openpyxl open it, read-only, and the reader stops at the row limit.
+
+Writing: every cell of every workbook the system writes goes through ``append_row``: text is
+written as a string cell (never a formula, whatever it starts with), and text that a spreadsheet
+would take for a formula when typed (``=``, ``+``, ``-``, ``@``, tab, CR and their full-width
+forms) is also marked with Excel's text prefix (``quotePrefix``, the invisible leading
+apostrophe), so the cell shows the text as it is and stays text when edited. ``write_table``
+makes one sheet of a list (headers bold, frozen, filterable); ``write_statistics`` the
+statistics table with native Excel charts (per-group rates, result mix), so the report opens in
+Excel as it looks on the page. The system writes no CSV.
 """
 
 from __future__ import annotations
@@ -19,9 +31,13 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
+from xml.parsers import expat
 
+from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -56,9 +72,24 @@ TEMPLATE_HEADERS = (
     ("analysis", "情况分析"),
     ("suggestions", "具体建议"),
 )
-MAX_BYTES = 10 * 1024 * 1024
-MAX_DATA_ROWS = 5000
 _HEADER_SCAN_ROWS = 10
+#: An .xlsx holds some 10 parts (a few more with pictures); more is not a list of proposals.
+MAX_ARCHIVE_MEMBERS = 300
+#: A part of over 1 MB that inflates more than this many times is made to inflate, not written:
+#: sheets and shared strings of real lists deflate 3 to 15 times.
+MAX_COMPRESSION_RATIO = 100
+_RATIO_FROM_BYTES = 1024 * 1024
+#: XML elements of cell data (rows, cells, values, strings and their runs), all parts together:
+#: openpyxl reads them at some 5-10 µs apiece. A list at the row limit with 30 columns has some
+#: 200,000; shared strings (``si``) are further held to MAX_SHARED_STRINGS.
+MAX_CELL_ELEMENTS = 300_000
+MAX_SHARED_STRINGS = 50_000
+_CELL_ELEMENTS = frozenset({"row", "c", "v", "f", "is", "t", "si", "r"})
+#: Every other element (styles, relationships, defined names, column widths, fonts of rich
+#: text …): openpyxl builds objects for each, 25-60 µs and up to 2 KB apiece. Lists have a few
+#: hundred to a few thousand.
+MAX_OTHER_ELEMENTS = 20_000
+_SCAN_CHUNK = 64 * 1024
 _SPACES = re.compile(r"[\s\u3000]+")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -104,6 +135,126 @@ def _cell_text(value: Any) -> Any:
     return str(value).strip()
 
 
+def max_rows() -> int:
+    """Proposals one import may hold: ``IMPORT_MAX_ROWS``, which the importer holds too."""
+    return int(settings.IMPORT_MAX_ROWS)
+
+
+def max_sheet_lines() -> int:
+    """Lines a sheet may have, blank ones included: the list, its title and header, and as
+    many blank or formatted-but-empty lines again."""
+    return 2 * max_rows() + _HEADER_SCAN_ROWS
+
+
+def _size(n: int) -> str:
+    mb = 1024 * 1024
+    return f"{round(n / mb)} MB" if n >= mb else f"{-(-n // 1024)} KB"
+
+
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def check_archive(data: bytes) -> str:
+    """Why the .xlsx ``data`` may not be opened (an error in Chinese), or ``""``.
+
+    First the ZIP directory alone, inflating nothing: number of parts, each part's and all
+    parts' inflated size (``IMPORT_MAX_UNCOMPRESSED_BYTES``), each large part's compression
+    ratio. Reading a part never yields more than the size its directory entry declares (Python's
+    ``zipfile`` stops there and fails the CRC), so these sizes bound what openpyxl can inflate.
+    Then each part is streamed once through expat, 64 KB at a time: no DTD (entity expansion),
+    no more elements than ``MAX_CELL_ELEMENTS``, ``MAX_SHARED_STRINGS`` and
+    ``MAX_OTHER_ELEMENTS`` allow, no sheet longer than ``max_sheet_lines()``.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        return _("无法读取该文件：不是有效的 Excel 文件（.xlsx）。")
+    too_big = _(
+        "文件解压后超过 %(size)s，不像是一份立案提案清单。请检查是否选错了文件，"
+        "或删除多余的工作表、图片后另存再上传。"
+    ) % {"size": _size(settings.IMPORT_MAX_UNCOMPRESSED_BYTES)}
+    if len(infos) > MAX_ARCHIVE_MEMBERS:
+        return _("文件内部结构异常（组成部分过多），不像是 Excel 保存的文件，已拒绝。")
+    limit = int(settings.IMPORT_MAX_UNCOMPRESSED_BYTES)
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > limit or total > limit:
+            return too_big
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _RATIO_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            return _("文件内部结构异常（压缩比过高），可能是恶意构造的文件，已拒绝。")
+    scan = _Scan()
+    try:
+        for info in infos:
+            scan.part(archive, info)
+    except _Refused as exc:
+        return exc.message
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError):
+        return _("无法读取该文件：不是有效的 Excel 文件（.xlsx）。")
+    return ""
+
+
+class _Scan:
+    """One pass of expat over each part of an archive, counting as it goes (O(1) memory)."""
+
+    def __init__(self) -> None:
+        self.cells = self.others = self.strings = 0
+        self.max_lines = max_sheet_lines()
+
+    def part(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        if info.is_dir():
+            return
+        parser = expat.ParserCreate(namespace_separator=" ")
+        rows = 0
+        complex_ = _("文件内部结构异常（内容过于复杂），不像是一份立案提案清单。")
+
+        def start(name: str, attributes: dict[str, str]) -> None:
+            nonlocal rows
+            local = name.rpartition(" ")[2]
+            if local not in _CELL_ELEMENTS:
+                self.others += 1
+                if self.others > MAX_OTHER_ELEMENTS:
+                    raise _Refused(complex_)
+                return
+            self.cells += 1
+            if self.cells > MAX_CELL_ELEMENTS:
+                raise _Refused(complex_)
+            if local == "si":
+                self.strings += 1
+                if self.strings > MAX_SHARED_STRINGS:
+                    raise _Refused(complex_)
+            elif local == "row":
+                rows += 1
+                line = attributes.get("r", "")
+                if rows > self.max_lines or (line.isdigit() and int(line) > self.max_lines):
+                    raise _Refused(
+                        _(
+                            "表格超过 %(n)d 行（含空行）。请删除表格末尾多余的行，"
+                            "或检查是否选错了文件。"
+                        )
+                        % {"n": self.max_lines}
+                    )
+
+        def doctype(*_args: Any) -> None:
+            raise _Refused(_("文件内部结构异常（含有 DTD 声明），Excel 不会这样保存，已拒绝。"))
+
+        parser.StartElementHandler = start
+        parser.StartDoctypeDeclHandler = doctype
+        parser.EntityDeclHandler = doctype
+        with archive.open(info) as stream:
+            try:
+                while chunk := stream.read(_SCAN_CHUNK):
+                    parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+            except expat.ExpatError:
+                return  # not XML (a picture, printer settings): openpyxl would not parse it either
+
+
 def read_filed_list(upload: IO[bytes], *, name: str = "") -> FiledList:
     """Read the committee's list of filed proposals (the first sheet of an .xlsx file)."""
     result = FiledList()
@@ -112,61 +263,87 @@ def read_filed_list(upload: IO[bytes], *, name: str = "") -> FiledList:
             _("请上传 Excel 文件（.xlsx）。旧版 .xls 请先在 Excel 中另存为 .xlsx。")
         )
         return result
-    data = upload.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        result.errors.append(_("文件超过 10 MB，请检查是否选错了文件。"))
+    limit = int(settings.IMPORT_MAX_BYTES)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        result.errors.append(
+            _("文件超过 %(size)s，请检查是否选错了文件。") % {"size": _size(limit)}
+        )
+        return result
+    problem = check_archive(data)
+    if problem:
+        result.errors.append(problem)
         return result
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
         result.errors.append(_("无法读取该文件：不是有效的 Excel 文件（.xlsx）。"))
         return result
     try:
-        sheet = book.worksheets[0]
-        result.sheet = sheet.title
-        rows = sheet.iter_rows(values_only=True)
-        header_line, mapping = 0, {}
-        for line, values in enumerate(rows, start=1):
-            found = {
-                i: _BY_HEADER[_normal(v)] for i, v in enumerate(values) if _normal(v) in _BY_HEADER
-            }
-            if "title" in found.values():
-                header_line, mapping = line, found
-                break
-            if line >= _HEADER_SCAN_ROWS:
-                break
-        if not header_line:
-            result.errors.append(
-                _("找不到表头：表格前 %(n)d 行中应有“案由”“第一提案人”等列名。")
-                % {"n": _HEADER_SCAN_ROWS}
-            )
-            return result
-        keys = list(dict.fromkeys(mapping.values()))
-        missing = [k for k in REQUIRED if k not in keys]
-        if missing:
-            labels = "、".join(COLUMNS[k][0] for k in missing)
-            result.errors.append(_("缺少必需的列：%(cols)s。") % {"cols": labels})
-            return result
-        result.columns = keys
-        for line, values in enumerate(rows, start=header_line + 1):
-            row = {key: "" for key in keys}
-            for i, key in mapping.items():
-                if i < len(values) and values[i] not in (None, ""):
-                    row[key] = _cell_text(values[i])
-            if not any(v not in ("", None) for v in row.values()):
-                continue  # blank lines (a spacer, the sheet's trailing rows) are not proposals
-            result.rows.append(row)
-            result.lines.append(line)
-            if len(result.rows) > MAX_DATA_ROWS:
-                result.errors.append(
-                    _("表格超过 %(n)d 行，请检查是否选错了文件。") % {"n": MAX_DATA_ROWS}
-                )
-                return result
+        _read_sheet(book, result)
+    except (zipfile.BadZipFile, EOFError, IndexError, KeyError, TypeError, ValueError):
+        # A cell openpyxl cannot make sense of (a date that is not one, a shared string that
+        # does not exist): the file was not written by a spreadsheet program.
+        result.rows, result.lines = [], []
+        result.errors.append(
+            _("无法读取该文件：表格内容已损坏。请在 Excel 中打开，另存为 .xlsx 后重新上传。")
+        )
     finally:
         book.close()
-    if not result.rows:
+    if result.ok and not result.rows:
         result.errors.append(_("表格中没有提案（表头下面是空的）。"))
     return result
+
+
+def _read_sheet(book: Any, result: FiledList) -> None:
+    """The first sheet's header and rows into ``result`` (its errors too)."""
+    sheet = book.worksheets[0]
+    result.sheet = sheet.title
+    # The dimension a file declares is not trusted: openpyxl would pad every row to it.
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(values_only=True)
+    header_line, mapping = 0, {}
+    for line, values in enumerate(rows, start=1):
+        found = {
+            i: _BY_HEADER[_normal(v)] for i, v in enumerate(values) if _normal(v) in _BY_HEADER
+        }
+        if "title" in found.values():
+            header_line, mapping = line, found
+            break
+        if line >= _HEADER_SCAN_ROWS:
+            break
+    if not header_line:
+        result.errors.append(
+            _("找不到表头：表格前 %(n)d 行中应有“案由”“第一提案人”等列名。")
+            % {"n": _HEADER_SCAN_ROWS}
+        )
+        return
+    keys = list(dict.fromkeys(mapping.values()))
+    missing = [k for k in REQUIRED if k not in keys]
+    if missing:
+        labels = "、".join(COLUMNS[k][0] for k in missing)
+        result.errors.append(_("缺少必需的列：%(cols)s。") % {"cols": labels})
+        return
+    result.columns = keys
+    limit = max_rows()
+    for line, values in enumerate(rows, start=header_line + 1):
+        row = {key: "" for key in keys}
+        for i, key in mapping.items():
+            if i < len(values) and values[i] not in (None, ""):
+                row[key] = _cell_text(values[i])
+        if not any(v not in ("", None) for v in row.values()):
+            continue  # blank lines (a spacer, the sheet's trailing rows) are not proposals
+        result.rows.append(row)
+        result.lines.append(line)
+        if len(result.rows) > limit:
+            result.errors.append(
+                _(
+                    "一次最多导入 %(n)d 件提案，表格中超过了这个数。"
+                    "请分批导入，或检查是否选错了文件。"
+                )
+                % {"n": limit}
+            )
+            return
 
 
 # --- Writing --------------------------------------------------------------------------------
@@ -198,16 +375,54 @@ def _fit_columns(ws, widths: dict[int, int], *, cap: int = 60) -> None:
         ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), cap)
 
 
+#: What makes a spreadsheet take typed or imported text for a formula (OWASP "CSV injection"):
+#: ``=``, ``+``, ``-``, ``@``, and tab or CR before them. Excel and WPS in CJK locales take the
+#: full-width ``＝＋－＠`` typed through an IME for the half-width ones, so they count too.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+#: Excel's limit on a cell's text.
+_MAX_CELL_CHARS = 32767
+
+
+def text_cell(ws, value: str) -> Cell:
+    """``value`` as a string cell that is never evaluated.
+
+    openpyxl writes a ``str`` starting with ``=`` as a formula (``<f>``) and one that looks like
+    an error code as an error; this cell is an inline string whatever the text. Text starting
+    with one of ``FORMULA_PREFIXES`` also gets Excel's text prefix (``quotePrefix``: the
+    apostrophe Excel shows only in the formula bar), so it stays text when someone edits the
+    cell, or copies it out. Characters XML cannot hold (control characters other than tab, LF
+    and CR) are dropped rather than failing the whole export.
+    """
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_CELL_CHARS]
+    cell = Cell(ws)
+    cell._value = text
+    cell.data_type = "s"
+    if text.startswith(FORMULA_PREFIXES):
+        cell.quotePrefix = True
+    return cell
+
+
+def append_row(ws, values: Iterable[Any]) -> None:
+    """Append a row to ``ws``: every written workbook goes through here. Text becomes a
+    ``text_cell``; numbers, dates, booleans and empty cells stay what they are."""
+    row: list[Any] = []
+    for value in values:
+        if isinstance(value, Promise):
+            value = str(value)
+        row.append(text_cell(ws, value) if isinstance(value, str) else value)
+    ws.append(row)
+
+
 def write_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """One sheet: headers, then rows (values as given: text, numbers, dates)."""
     book = Workbook()
     ws = book.active
     ws.title = title[:31] or "Sheet1"
-    ws.append(list(headers))
+    append_row(ws, headers)
     widths = {i: _width(h) for i, h in enumerate(headers, start=1)}
     count = 0
     for row in rows:
-        ws.append(list(row))
+        append_row(ws, row)
         count += 1
         for i, value in enumerate(row, start=1):
             widths[i] = max(widths.get(i, 0), _width(value))
@@ -257,14 +472,14 @@ def write_statistics(stats: Statistics, *, title: str, scope: str) -> bytes:
     ws.title = _("办理统计")
     group_header = _("分组") if stats.group_by else _("范围")
     headers = [group_header, *(h for h, _a, _k in STAT_COLUMNS)]
-    ws.append([title])
-    ws.append([scope])
-    ws.append(headers)
+    append_row(ws, [title])
+    append_row(ws, [scope])
+    append_row(ws, headers)
     first = 4
     rows = stats.rows if stats.group_by else [stats.total]
     for figures in [*rows, *([stats.total] if stats.group_by else [])]:
         label = figures.label or _("合计")
-        ws.append([label, *(stat_value(figures, a) for _h, a, _k in STAT_COLUMNS)])
+        append_row(ws, [label, *(stat_value(figures, a) for _h, a, _k in STAT_COLUMNS)])
     last = ws.max_row
     for col, (_h, _a, kind) in enumerate(STAT_COLUMNS, start=2):
         if kind == "%":
@@ -304,11 +519,11 @@ def write_statistics(stats: Statistics, *, title: str, scope: str) -> bytes:
         ws.add_chart(chart, f"A{last + 3}")
 
     mix = book.create_sheet(_("办理结果分类"))
-    mix.append([_("类别"), _("件数"), _("占比")])
+    append_row(mix, [_("类别"), _("件数"), _("占比")])
     total = stats.total.result_total
     for c in RESULT_CLASSES:
         n = stats.total.results[c]
-        mix.append([_result_label(c), n, (n / total) if total else None])
+        append_row(mix, [_result_label(c), n, (n / total) if total else None])
     for r in range(2, 2 + len(RESULT_CLASSES)):
         mix.cell(row=r, column=3).number_format = "0.0%"
     _format_sheet(mix, ["", "", ""], 0)

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,8 +43,6 @@ from django.utils.translation import gettext as _
 from proposals import workflow as pwf
 from proposals.models import CoProposer, Proposal, ProposalStatus, Proposer, Session, User
 
-#: More rows than any session files; a larger file is a mistake, not a session.
-MAX_ROWS = 2000
 _SEPARATORS = re.compile(r"[、，,；;\s]+")
 _TRUE = {"1", "true", "yes", "y", "是", "重点", "√"}
 _FALSE = {"", "0", "false", "no", "n", "否"}
@@ -153,9 +152,10 @@ def import_filed_proposals(
         if not rows:
             result.errors.append(RowError(0, "rows", _("没有可导入的提案。")))
             return result
-        if len(rows) > MAX_ROWS:
+        limit = int(settings.IMPORT_MAX_ROWS)  # more than any session files: a mistake
+        if len(rows) > limit:
             result.errors.append(
-                RowError(0, "rows", _("一次最多导入 %(n)s 件提案。") % {"n": MAX_ROWS})
+                RowError(0, "rows", _("一次最多导入 %(n)s 件提案。") % {"n": limit})
             )
             return result
         checked = _check_rows(rows, session=locked, first_row=first_row, errors=result.errors)
