@@ -24,6 +24,19 @@ def eager_tasks():
 
 
 @pytest.fixture
+def axes_on(settings):
+    """django-axes as in production (the root conftest turns it off for speed)."""
+    from axes.models import AccessAttempt
+    from django.core.cache import cache
+
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 5
+    cache.clear()
+    AccessAttempt.objects.all().delete()
+    return settings
+
+
+@pytest.fixture
 def people(committee, supervisor, unit_a, unit_b, clerk_a, signer_a, clerk_b):
     """Two units with their staff, the committee and the supervision office, all with e-mail."""
     clerk_a2 = f.UserFactory(username="clerk_a2", full_name="甲联络员二")

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from psycopg import sql
 
-from tracker.management.commands.backup import connection_params
 from tracker.management.commands.grant_app_role import verify
+from tracker.tests.pg_support import temporary_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,16 +116,8 @@ def table_acl_names(role: str) -> list[str]:
 @pytest.fixture
 def other_database():
     """A second database in the same cluster (another district's), dropped afterwards."""
-    params = connection_params()
-    name = f"{params['dbname']}_district_{uuid.uuid4().hex[:8]}"
-    admin = {**params, "dbname": "postgres"}
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield {**params, "dbname": name}
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with temporary_database("district") as params:
+        yield params
 
 
 def test_the_role_defaults_to_the_database_name_with_app(monkeypatch):

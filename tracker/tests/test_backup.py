@@ -32,10 +32,10 @@ from replies import workflow as rwf
 from replies.models import CoOpinion, Reply
 from tracker.management.commands.backup import (
     compare,
-    connection_params,
     database_facts,
     file_sha256,
 )
+from tracker.tests.pg_support import temporary_database
 
 pytestmark = pytest.mark.slow
 
@@ -69,17 +69,8 @@ def eager_celery():
 @pytest.fixture
 def scratch_database():
     """A fresh, empty PostgreSQL database, dropped afterwards with its application role."""
-    params = connection_params()
-    name = f"{params['dbname']}_restore_{uuid.uuid4().hex[:8]}"
-    admin = {**params, "dbname": "postgres"}
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield {**params, "dbname": name}
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(f"{name}_app")))
+    with temporary_database("restore", drop_roles=("{name}_app",)) as params:
+        yield params
 
 
 def database_url(params: dict) -> str:

@@ -3,24 +3,12 @@
 import re
 
 import pytest
-from django.core.cache import cache
 
 from proposals.models import AccessEvent
 from proposals.tests import factories as f
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/admin/login/"
-
-
-@pytest.fixture
-def axes_on(settings):
-    settings.AXES_ENABLED = True
-    settings.AXES_FAILURE_LIMIT = 5
-    cache.clear()
-    from axes.models import AccessAttempt
-
-    AccessAttempt.objects.all().delete()
-    return settings
 
 
 def post_login(client, username, password):

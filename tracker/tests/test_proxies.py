@@ -24,18 +24,6 @@ OFFICE = "198.51.100.7"
 
 
 @pytest.fixture
-def axes_on(settings):
-    """django-axes as in production (the root conftest turns it off for speed)."""
-    from axes.models import AccessAttempt
-
-    settings.AXES_ENABLED = True
-    settings.AXES_FAILURE_LIMIT = 5
-    cache.clear()
-    AccessAttempt.objects.all().delete()
-    return settings
-
-
-@pytest.fixture
 def one_proxy(axes_on):
     axes_on.TRUSTED_PROXIES = 1
     return axes_on
