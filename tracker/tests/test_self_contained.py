@@ -96,12 +96,14 @@ def test_the_seed_letters_are_in_the_tree():
         assert name in readme, f"replies/seeds/README.md does not say what {name} is"
 
 
-# The patterns are spelled in pieces so that this file does not match itself.
+# The patterns are spelled in pieces so that this file does not match itself (nor a grep for
+# the team folder's name over the tree).
+TEAM = "".join(("sha", "red"))
 OUTSIDE = [
-    (re.compile(r"\.\./" + "shared"), "a folder beside the checkout"),
-    (re.compile("shared" + r"/seeds"), "the team's seed folder"),
-    (re.compile(r"""parents\[\d+\]\s*/\s*["']""" + "shared"), "a folder beside the checkout"),
-    (re.compile(r"""\.parent\s*/\s*["']""" + "shared" + "[\"']"), "a folder beside the checkout"),
+    (re.compile(r"\.\./" + TEAM), "a folder beside the checkout"),
+    (re.compile(TEAM + r"/seeds"), "the team's seed folder"),
+    (re.compile(r"""parents\[\d+\]\s*/\s*["']""" + TEAM), "a folder beside the checkout"),
+    (re.compile(r"""\.parent\s*/\s*["']""" + TEAM + "[\"']"), "a folder beside the checkout"),
     (re.compile(r"(?<![\w.])/" + r"(work|root|Users)/"), "an absolute path of one machine"),
     (re.compile(r"(?<![\w.])/" + r"home/(?!app\b)"), "an absolute path of one machine"),
 ]
@@ -130,10 +132,10 @@ def test_nothing_tracked_reads_a_path_outside_the_repository():
 def test_the_guard_catches_what_it_is_for():
     """The patterns above find the forms the repository once had (so the test can fail)."""
     once = [
-        'SEEDS_DIR = Path(settings.BASE_DIR).parent / "' + 'shared" / "seeds"',
-        'SEEDS = Path(__file__).resolve().parents[3] / "' + 'shared" / "seeds"',
-        "below from ``/" + "work/shared/seeds/00*.txt``",
-        "cp ../" + "shared/seeds/*.txt .",
+        f'SEEDS_DIR = Path(settings.BASE_DIR).parent / "{TEAM}" / "seeds"',
+        f'SEEDS = Path(__file__).resolve().parents[3] / "{TEAM}" / "seeds"',
+        f"below from ``/work/{TEAM}/seeds/00*.txt``",
+        f"cp ../{TEAM}/seeds/*.txt .",
     ]
     for line in once:
         assert any(p.search(line) for p, _ in OUTSIDE), line
