@@ -130,11 +130,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
-    },
+    # Whitespace does not count; the message is ours, in Chinese.
+    {"NAME": "proposals.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # A common password with capitals, digits, symbols or look-alikes is still common.
+    {"NAME": "proposals.passwords.DisguisedCommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # 等保2.0 三级: length and several character classes.
     {"NAME": "proposals.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},

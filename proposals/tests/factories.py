@@ -18,7 +18,7 @@ from proposals.models import (
     User,
 )
 
-PASSWORD = "Test-pass-2026"
+PASSWORD = "Quill-Ward-2026"
 
 
 class UserFactory(DjangoModelFactory):

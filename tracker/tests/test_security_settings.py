@@ -106,3 +106,27 @@ def test_pages_refuse_framing_and_keep_the_referrer_on_site(client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "          1Aa",  # the probe's: spaces are not symbols, nor length
+        "P@ssw0rd2026",  # the probe's: a common password in disguise
+        "1qaz@WSX3edc",  # a keyboard walk
+        "Woaini-2026!",  # pinyin: 我爱你
+        "Zhengxie@2026",  # pinyin: 政协
+        "MimaMima-2026",  # pinyin said twice: 密码密码
+        "Shanghai2026!",
+    ],
+)
+def test_weak_passwords_in_disguise_are_refused_in_chinese(password):
+    with pytest.raises(ValidationError) as info:
+        validate_password(password)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in m) for m in info.value.messages)
+
+
+def test_the_minimum_length_does_not_count_spaces_and_says_so_in_chinese():
+    with pytest.raises(ValidationError) as info:
+        validate_password("Ab1!      x")  # 11 characters, 5 of them not spaces
+    assert "密码至少 10 个字符（空格不计）。" in info.value.messages
