@@ -17,9 +17,12 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from proposals.client_ip import client_ip
 from proposals.models import AccessEvent
@@ -132,3 +135,61 @@ class AccessRefusalMiddleware:
         authenticated = user is not None and user.is_authenticated
         record_access(kind, request=request, user=user if authenticated else None)
         return response
+
+
+# --- The old password, asked when a password is changed -------------------------------------
+
+
+class OldPasswordCountedForm(PasswordChangeForm):
+    """Django's form for a password change, where the old password is no free oracle: a wrong
+    one is a failed sign-in (``user_login_failed``: django-axes counts it toward the lockout,
+    the access audit records it) and a locked account may not try at all."""
+
+    def __init__(self, user, *args, request: HttpRequest | None = None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        from axes.handlers.proxy import AxesProxyHandler
+
+        credentials = {"username": self.user.get_username()}
+        if self.request is not None and AxesProxyHandler.is_locked(self.request, credentials):
+            raise ValidationError(
+                _("尝试次数过多，账号已暂时锁定，请稍后再试。"), code="locked_out"
+            )
+        try:
+            return super().clean_old_password()
+        except ValidationError:
+            user_login_failed.send(sender=type(self), credentials=credentials, request=self.request)
+            raise
+
+
+class OldPasswordCountedMixin:
+    """For a ``PasswordChangeView``: its form gets the request (the lockout keys on it)."""
+
+    form_class = OldPasswordCountedForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+def counted_admin_password_change(site):
+    """``AdminSite.password_change`` with the old password counted (Django's view cannot hand
+    the request to its form): set it on the site before its URLs are built."""
+    from django.contrib.auth.views import PasswordChangeView
+    from django.urls import reverse
+
+    class View(OldPasswordCountedMixin, PasswordChangeView):
+        pass
+
+    def password_change(request, extra_context=None):
+        defaults = {
+            "success_url": reverse("admin:password_change_done", current_app=site.name),
+            "extra_context": {**site.each_context(request), **(extra_context or {})},
+        }
+        if site.password_change_template is not None:
+            defaults["template_name"] = site.password_change_template
+        request.current_app = site.name
+        return View.as_view(**defaults)(request)
+
+    return password_change

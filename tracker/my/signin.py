@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from proposals.models import User
+from proposals.security import OldPasswordCountedMixin
 from tracker.my.access import proposer_required
 from tracker.my.forms import LoginLinkForm
 
@@ -63,7 +64,7 @@ sign_in = SignInView.as_view()
 sign_out = LogoutView.as_view(next_page=reverse_lazy("my:login"))
 
 
-class PasswordChange(PasswordChangeView):
+class PasswordChange(OldPasswordCountedMixin, PasswordChangeView):
     template_name = "my/password_change.html"
     success_url = reverse_lazy("my:index")
 
