@@ -135,26 +135,8 @@ def celery_worker(celery_queue):
     Each task closes its thread's database connection when it ends, so the test database can
     be flushed and dropped afterwards.
     """
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
-    from django.db import connections
-
     from tracker.celery import app
+    from tracker.tests.celery_support import threaded_worker
 
-    def close_connections(**kwargs):
-        connections.close_all()
-
-    task_postrun.connect(close_connections, weak=False)
-    try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=4,
-            perform_ping_check=False,
-            queues=[celery_queue],
-            loglevel="WARNING",
-            shutdown_timeout=30,
-        ) as worker:
-            yield worker
-    finally:
-        task_postrun.disconnect(close_connections)
+    with threaded_worker(app, [celery_queue], concurrency=4) as worker:
+        yield worker

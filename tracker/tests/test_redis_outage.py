@@ -44,6 +44,7 @@ from tracker import tasks as tracker_tasks
 from tracker.celery import app
 from tracker.models import EventNotice
 from tracker.tests import api_support as s
+from tracker.tests.celery_support import threaded_worker
 from tracker.tests.reminder_support import wait_until, with_email
 
 pytestmark = pytest.mark.slow
@@ -155,26 +156,8 @@ def _own_redis(settings, monkeypatch) -> Iterator[OwnRedis]:
 def worker(*queues: str):
     """A Celery worker in threads of this process, on our Redis; each task closes its thread's
     database connection when it ends."""
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
-
-    def close_connections(**kwargs):
-        connections.close_all()
-
-    task_postrun.connect(close_connections, weak=False)
-    try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=2,
-            perform_ping_check=False,
-            queues=list(queues),
-            loglevel="WARNING",
-            shutdown_timeout=30,
-        ) as w:
-            yield w
-    finally:
-        task_postrun.disconnect(close_connections)
+    with threaded_worker(app, list(queues), concurrency=2) as w:
+        yield w
 
 
 def pending_reply(committee, session) -> tuple[s.Handling, Reply]:
