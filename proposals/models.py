@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
@@ -129,6 +130,30 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.user} · {self.get_role_display()}"
+
+
+# --- What a unit's staff may see -----------------------------------------------------------
+#
+# One rule for every object a unit reaches through a proposal (the proposal, its files, its
+# contacts, replies, opinions, feedback): the unit must hold an *active* assignment of that
+# proposal. An assignment withdrawn after an approved reassignment (申请退回) ends the unit's
+# involvement: from then on it sees nothing of the proposal, its own drafts included, exactly as
+# if the proposal had never been assigned to it. These are subqueries, not joins: visibility
+# costs no query of its own and adds no duplicate rows.
+
+
+def unit_ids_of(user: User):
+    """The ids of the units ``user`` works for, as a subquery."""
+    return Membership.objects.filter(user=user).values("unit_id")
+
+
+def involved_proposal_ids(user: User, *, roles: Iterable[str] | None = None):
+    """The ids of the proposals one of ``user``'s units holds an active assignment of (in one of
+    ``roles``, if given), as a subquery."""
+    qs = Assignment.objects.active().filter(unit_id__in=unit_ids_of(user))
+    if roles is not None:
+        qs = qs.filter(role__in=list(roles))
+    return qs.values("proposal_id")
 
 
 # --- Sessions and their numbering --------------------------------------------------------
@@ -359,9 +384,7 @@ class ProposalQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        # Subqueries rather than joins: no duplicate rows, so no DISTINCT over every column.
-        units = Membership.objects.filter(user=user).values("unit_id")
-        assigned = Assignment.objects.active().filter(unit_id__in=units).values("proposal_id")
+        assigned = involved_proposal_ids(user)
         cosigned = CoProposer.objects.filter(proposer__user=user).values("proposal_id")
         own = Q(lead_proposer__user=user) | Q(pk__in=cosigned)
         return self.filter(Q(pk__in=assigned) | own)
@@ -607,7 +630,8 @@ class AssignmentQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        return self.filter(unit_id__in=Membership.objects.filter(user=user).values("unit_id"))
+        # A withdrawn assignment is no longer the unit's (``involved_proposal_ids``).
+        return self.active().filter(unit_id__in=unit_ids_of(user))
 
 
 class Assignment(models.Model):
@@ -802,8 +826,7 @@ class ContactRecordQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        units = Membership.objects.filter(user=user).values("unit_id")
-        return self.filter(assignment__unit_id__in=units)
+        return self.filter(assignment__in=Assignment.objects.visible_to(user).values("pk"))
 
 
 class ContactRecord(models.Model):
@@ -848,11 +871,21 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
+class TransitionQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Many rows at once go through the chain too (``proposals.audit.append``); the options
+        of ``bulk_create`` (conflicts, batch size) do not apply to an append-only trail."""
+        from proposals import audit
+
+        return audit.append(objs, using=self.db)
+
+
 class Transition(models.Model):
     """One row per successful workflow call: who did what to which object, from where to where.
 
     Rows are written once and never changed; the proposal link makes a proposal's timeline one
-    indexed query.
+    indexed query. Each row is sealed into a hash chain with the row before it
+    (``proposals.audit``; ``manage.py verify_audit`` checks it).
     """
 
     actor = models.ForeignKey(
@@ -874,23 +907,68 @@ class Transition(models.Model):
     to_state = models.CharField(_("新状态"), max_length=30, blank=True)
     note = models.TextField(_("说明"), blank=True)
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    # The hash chain (proposals/audit.py): set by ``audit.append``, never by hand.
+    prev_hash = models.CharField(_("前一条校验值"), max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(_("校验值"), max_length=64, blank=True, editable=False)
+
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("操作记录")
         verbose_name_plural = _("操作记录")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id"], name="transition_object")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(row_hash=""), name="transition_is_sealed")
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.verb} {self.from_state}→{self.to_state}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
+    def save(self, *args, using=None, **kwargs):
+        """A new row is appended to the chain (``proposals.audit.append``); an old one never
+        saves again."""
+        if self.pk is not None or not self._state.adding:
             raise AppendOnlyError("Transition rows are append-only.")
-        super().save(*args, **kwargs)
+        from proposals import audit
+
+        audit.append([self], using=using)
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Transition rows are append-only.")
+
+
+class AuditCheckpoint(models.Model):
+    """Where ``manage.py purge_audit`` cut the audit chain, sealed with the chain's key.
+
+    Purging removes old rows, so the first row kept after each removed run links to a hash no
+    remaining row has. The checkpoint records that link: ``row_id`` (the row kept), the
+    ``prev_hash`` it carries and ``after_id``, the row now before it (0: none). Written in the
+    purge's transaction; ``verify_audit`` accepts the link only with a checkpoint whose seal
+    verifies, so a deletion without the key stays visible.
+    """
+
+    row_id = models.PositiveBigIntegerField(_("清理后首条记录编号"), db_index=True)
+    after_id = models.PositiveBigIntegerField(_("其前一条保留记录编号"))
+    prev_hash = models.CharField(_("其前一条校验值"), max_length=64)
+    purged = models.PositiveIntegerField(_("本段清理条数"))
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    seal = models.CharField(_("校验值"), max_length=64)
+
+    class Meta:
+        verbose_name = _("审计链检查点")
+        verbose_name_plural = _("审计链检查点")
+        ordering = ["row_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.after_id} … {self.row_id}"
+
+    def message(self) -> bytes:
+        from proposals import audit
+
+        return audit.checkpoint_message(
+            self.row_id, self.after_id, self.prev_hash, self.purged, self.at
+        )
 
 
 class AccessEvent(models.Model):

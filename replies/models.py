@@ -13,11 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from proposals.models import (
     VERB_LABELS,
     Assignment,
-    Membership,
     Proposal,
     Proposer,
     Unit,
     User,
+    involved_proposal_ids,
+    unit_ids_of,
 )
 
 VERB_LABELS.update(
@@ -172,34 +173,61 @@ class LetterFields(models.Model):
     )
 
     def save(self, *args, **kwargs):
-        """A signed letter never changes: a save that would alter its text is refused.
+        """A signed letter never changes: a save that would alter it is refused.
 
-        The workflow never tries; this guards code that reaches for the ORM directly. A
-        correction is a new letter (``supersede_reply``).
+        The same rules as the database's trigger (``replies.freeze``): after signing only the
+        forward moves of the transition table with their dates, the PDF written once and its
+        render's failure record while it is missing. The workflow never tries anything else;
+        this guards code that reaches for the ORM directly. A correction is a new letter
+        (``supersede_reply``).
         """
         if self.pk is not None:
-            fields = kwargs.get("update_fields")
-            frozen = [f for f in self.FROZEN_FIELDS if fields is None or f in fields]
-            if frozen:
-                stored = (
-                    type(self)
-                    .objects.filter(pk=self.pk, signed_on__isnull=False)
-                    .values(*[f"{f}_id" if f == "signer" else f for f in frozen])
-                    .first()
-                )
-                if stored is not None:
-                    changed = [
-                        f
-                        for f in frozen
-                        if stored[f"{f}_id" if f == "signer" else f]
-                        != getattr(self, f"{f}_id" if f == "signer" else f)
-                    ]
-                    if changed:
-                        raise SignedLetterError(
-                            f"{type(self).__name__} {self.pk} is signed; "
-                            f"refused to change {', '.join(changed)}"
-                        )
+            self._refuse_signed_changes(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        """A signed letter is never deleted: its 文号 would leave a gap (the trigger agrees)."""
+        if self.pk is not None and self._signed_row().exists():
+            raise SignedLetterError(f"{type(self).__name__} {self.pk} is signed; refused to delete")
+        return super().delete(*args, **kwargs)
+
+    def _signed_row(self):
+        return type(self)._base_manager.filter(pk=self.pk, signed_on__isnull=False)
+
+    def _refuse_signed_changes(self, update_fields) -> None:
+        from replies import freeze
+
+        fields = [
+            f
+            for f in self._meta.concrete_fields
+            if not f.primary_key
+            and (update_fields is None or f.name in update_fields or f.attname in update_fields)
+        ]
+        # The whole stored row: a move may depend on columns not being saved (disclosure).
+        stored = self._signed_row().values(*[f.attname for f in self._meta.concrete_fields]).first()
+        if stored is None:
+            return
+        new = {}
+        for f in fields:
+            value = getattr(self, f.attname)
+            new[f.attname] = (value.name or "") if isinstance(f, models.FileField) else value
+        kind, table = (
+            ("reply", REPLY_TRANSITIONS)
+            if isinstance(self, Reply)
+            else ("opinion", OPINION_TRANSITIONS)
+        )
+        refused = freeze.refused_changes(
+            stored,
+            new,
+            moves=freeze.signed_moves(table),
+            stamps=freeze.STAMPS[kind],
+            requires=freeze.REQUIRES[kind],
+        )
+        if refused:
+            names = [f.name for f in fields if f.attname in refused]
+            raise SignedLetterError(
+                f"{type(self).__name__} {self.pk} is signed; refused to change {', '.join(names)}"
+            )
 
     @property
     def doc_number(self) -> str:
@@ -238,11 +266,6 @@ REPLY_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 del R
 
 
-def _unit_ids_of(user: User):
-    """The user's units as a subquery: visibility costs no query of its own."""
-    return Membership.objects.filter(user=user).values("unit_id")
-
-
 class ReplyQuerySet(models.QuerySet):
     def published(self) -> ReplyQuerySet:
         """What the portal may show: published, public, not superseded by a sent correction."""
@@ -260,13 +283,11 @@ class ReplyQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        unit_ids = _unit_ids_of(user)
-        own = Q(unit_id__in=unit_ids)
-        # A co-handling unit sees the lead's reply once it is sent. (A subquery, not a join:
-        # no duplicate rows, so no DISTINCT over every column of the letter.)
-        handled = Assignment.objects.filter(unit_id__in=unit_ids).values("proposal_id")
-        co = Q(proposal_id__in=handled, state__in=[ReplyState.SENT, ReplyState.PUBLISHED])
-        return self.filter(own | co)
+        # Only through an active assignment of the proposal (``involved_proposal_ids``): the
+        # unit's own letters, and another unit's once sent (the lead's reply, for a co unit).
+        own = Q(unit_id__in=unit_ids_of(user))
+        sent = Q(state__in=[ReplyState.SENT, ReplyState.PUBLISHED])
+        return self.filter(Q(proposal_id__in=involved_proposal_ids(user)) & (own | sent))
 
     def for_proposer(self, proposer: Proposer | None) -> ReplyQuerySet:
         """Replies a proposer may read on /my/: sent or published replies of the proposals they
@@ -396,12 +417,13 @@ class OpinionQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        unit_ids = _unit_ids_of(user)
-        leading = Assignment.objects.filter(
-            unit_id__in=unit_ids, role__in=[Assignment.Role.LEAD, Assignment.Role.SEPARATE]
-        ).values("proposal_id")
+        # Only through an active assignment (``involved_proposal_ids``), as replies.
+        own = Q(unit_id__in=unit_ids_of(user), proposal_id__in=involved_proposal_ids(user))
+        leading = involved_proposal_ids(
+            user, roles=[Assignment.Role.LEAD, Assignment.Role.SEPARATE]
+        )
         lead = Q(proposal_id__in=leading, state=OpinionState.DELIVERED)
-        return self.filter(Q(unit_id__in=unit_ids) | lead)
+        return self.filter(own | lead)
 
 
 class CoOpinion(LetterFields):
@@ -454,7 +476,8 @@ class FeedbackQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        return self.filter(Q(reply__unit_id__in=_unit_ids_of(user)) | Q(proposer__user=user))
+        own_replies = Reply.objects.visible_to(user).filter(unit_id__in=unit_ids_of(user))
+        return self.filter(Q(reply__in=own_replies.values("pk")) | Q(proposer__user=user))
 
 
 class Feedback(models.Model):

@@ -23,7 +23,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from proposals.admin import DUE_SOON_WORKDAYS, filter_due, with_current_due
 from proposals.models import (
     Assignment,
     AssignmentState,
@@ -34,9 +33,11 @@ from proposals.models import (
     ProposalStatus,
     Unit,
     User,
+    unit_ids_of,
 )
 from proposals.models import today as _today
 from proposals.outbox import OUTBOX_ALERT_ATTEMPTS
+from proposals.selectors import DUE_SOON_WORKDAYS, filter_due, with_current_due
 from replies.models import CoOpinion, Feedback, OpinionState, Reply, ReplyState
 from replies.workflow import RENDER_GRACE
 from tracker import statistics
@@ -602,7 +603,7 @@ def _pdf_faults(user: User, *, committee: bool, now: datetime.datetime) -> Secti
     for model in (Reply, CoOpinion):
         qs = model.objects.visible_to(user).filter(missing)
         if not committee:
-            qs = qs.filter(unit_id__in=Membership.objects.filter(user=user).values("unit_id"))
+            qs = qs.filter(unit_id__in=unit_ids_of(user))
         found, n = _first_rows(
             qs.select_related("proposal", "unit").order_by("pdf_failed_at", "signed_at", "pk")
         )

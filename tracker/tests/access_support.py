@@ -8,7 +8,8 @@ this module does not know makes the matrix fail until it is taught (``UnknownRou
 route can never slip past the table.
 
 ``build_world()`` makes one small world: a proposal of proposer P, assigned to unit A (lead)
-and unit C (co-handling), unit B not involved; A's reply signed, sent and published (with its
+and unit C (co-handling) after units W (lead) and X (co) had it, started a letter each and were
+withdrawn (申请退回 approved), unit B not involved; A's reply signed, sent and published (with its
 stored PDF and P's feedback) and A's follow-up reply left as a draft; C's opinion delivered to A
 and another of C's left as a draft; a contact record, due dates and an extension, the audit
 trail, an attachment, the committee's admin jobs, and one row of every other model an admin
@@ -59,6 +60,7 @@ from tracker import jobs
 from tracker.models import (
     Digest,
     EventNotice,
+    LoginLinkMail,
     NotificationPreference,
     Reminder,
     ReminderClock,
@@ -72,6 +74,8 @@ ACTORS = (
     "clerk_a",  # clerk of the owning (lead) unit A
     "signer_a",  # signer of unit A
     "clerk_b",  # clerk of unit B, which has nothing to do with the proposal
+    "clerk_w",  # clerk of unit W, the first lead unit, withdrawn after 申请退回 was approved
+    "clerk_x",  # clerk of unit X, the first co-handling unit, withdrawn likewise
     "proposer",  # P, the proposal's lead proposer
     "proposer_other",  # another member
     "anonymous",
@@ -86,8 +90,8 @@ TINY_PDF = (
 
 #: Models with more than one object in the world: each route of theirs is asked for each.
 VARIANTS: dict[type[Model], tuple[str, ...]] = {
-    Reply: ("draft", "published"),
-    CoOpinion: ("delivered", "draft"),
+    Reply: ("draft", "published", "withdrawn"),
+    CoOpinion: ("delivered", "draft", "withdrawn"),
 }
 
 #: The model named by the path segment in front of an id outside the admin.
@@ -416,6 +420,24 @@ def build_world() -> World:
 
     proposal = f.ProposalFactory(session=session, lead_proposer=p, title="关于矩阵测试的建议")
     pwf.file_proposal(proposal, actor=committee, note="立案")
+
+    # First handed to W (lead) and X (co), who each start a letter, then ask to be let off
+    # (申请退回), which the committee approves: from then on neither may see anything of it.
+    unit_w = f.UnitFactory(name="矩阵戊单位", short_name="戊单位", docno_prefix="矩戊")
+    unit_x = f.UnitFactory(name="矩阵己单位", short_name="己单位", docno_prefix="矩己")
+    clerk_w = staff("am_clerk_w", unit_w, Membership.Role.CLERK)
+    clerk_x = staff("am_clerk_x", unit_x, Membership.Role.CLERK)
+    first_on = today - datetime.timedelta(days=22)
+    first_lead, first_co = pwf.assign_proposal(
+        proposal, actor=committee, units=[(unit_w, "lead"), (unit_x, "co")], assigned_on=first_on
+    )
+    pwf.accept_assignment(first_lead, actor=clerk_w)
+    pwf.accept_assignment(first_co, actor=clerk_x)
+    withdrawn_reply = rwf.start_reply(first_lead, actor=clerk_w)
+    withdrawn_opinion = rwf.start_opinion(first_co, actor=clerk_x)
+    for first, clerk in ((first_lead, clerk_w), (first_co, clerk_x)):
+        pwf.request_reassignment(first, actor=clerk, reason="不属本单位职责", on=first_on)
+        pwf.approve_reassignment(first, actor=committee, note="同意退回")
     lead, co = pwf.assign_proposal(
         proposal,
         actor=committee,
@@ -507,6 +529,7 @@ def build_world() -> World:
     notice = EventNotice.objects.create(
         event="reply_sent", transition=transition, user=clerk_a, email="a@example.org"
     )
+    login_link = LoginLinkMail.objects.create(user=proposer, email="p@example.org")
     scan = ScanRun.objects.create(on=today)
     preference = NotificationPreference.objects.create(user=clerk_a, muted=["reply"])
 
@@ -518,6 +541,8 @@ def build_world() -> World:
         (Reply, "published"): reply,
         (CoOpinion, "delivered"): opinion,
         (CoOpinion, "draft"): draft_opinion,
+        (Reply, "withdrawn"): withdrawn_reply,
+        (CoOpinion, "withdrawn"): withdrawn_opinion,
         (Feedback, ""): feedback,
         (ProposalAttachment, ""): attachment,
         (Transition, ""): transition,
@@ -535,6 +560,7 @@ def build_world() -> World:
         (TokenProxy, ""): token_proxy,
         (Digest, ""): digest,
         (EventNotice, ""): notice,
+        (LoginLinkMail, ""): login_link,
         (Reminder, ""): reminder,
         (ScanRun, ""): scan,
         (NotificationPreference, ""): preference,
@@ -580,6 +606,8 @@ def build_world() -> World:
             "clerk_a": clerk_a,
             "signer_a": signer_a,
             "clerk_b": clerk_b,
+            "clerk_w": clerk_w,
+            "clerk_x": clerk_x,
             "proposer": proposer,
             "proposer_other": proposer_other,
             "anonymous": None,

@@ -11,13 +11,14 @@ are in the table: regenerate the table with
 
 then review every changed row against SECURITY.md's "Who may see what" before committing.
 
-The actors: the committee, the supervision office, a clerk and a signer of the lead unit, a
-clerk of a unit that has nothing to do with the proposal, the proposal's proposer, another
-member, and anonymous; the methods: GET, HEAD, POST, PUT, PATCH and DELETE, unsafe ones with an
-empty body and no CSRF check (CSRF is tested elsewhere). GET and HEAD must write nothing; an
-unsafe request from an actor who may change something runs in a savepoint rolled back after
-it, so the next one sees the same world; from a foreign or read-only actor, and whenever it is
-refused, it must write nothing at all (the access audit's own rows aside).
+The actors: the committee, the supervision office, a clerk and a signer of the lead unit, a clerk
+of a unit that has nothing to do with the proposal, clerks of the lead and the co-handling unit the
+proposal was first assigned to and then withdrawn from (申请退回 approved), the proposal's proposer,
+another member, and anonymous; the methods: GET, HEAD, POST, PUT, PATCH and DELETE, unsafe ones
+with an empty body and no CSRF check (CSRF is tested elsewhere). GET and HEAD must write nothing;
+an unsafe request from an actor who may change something runs in a savepoint rolled back after it,
+so the next one sees the same world; from a foreign or read-only actor, and whenever it is refused,
+it must write nothing at all (the access audit's own rows aside).
 
 Then: every actor who may not know that the object exists gets, for every method, the answer
 of an id that names nothing — the same status, redirect and messages, and the same body once
@@ -56,7 +57,9 @@ WRITE = os.environ.get("ACCESS_MATRIX_WRITE") == "1"
 ROUTES = s.routes()
 #: Actors who have nothing to do with the world's proposal, or may only look: whatever they
 #: send, nothing in the database changes.
-NEVER_CHANGE = frozenset({"supervisor", "clerk_b", "proposer_other", "anonymous"})
+NEVER_CHANGE = frozenset(
+    {"supervisor", "clerk_b", "clerk_w", "clerk_x", "proposer_other", "anonymous"}
+)
 #: Redirect targets that refuse: a sign-in page, or the admin's index with "does not exist".
 REFUSING_REDIRECTS = frozenset({"admin:login", "my:login", "admin:index"})
 
@@ -432,3 +435,26 @@ def test_every_api_route_with_a_parameter_is_in_the_schema():
         if getattr(p.callback, "cls", p.callback) not in documented:
             undocumented.append(pattern)
     assert not undocumented, undocumented
+
+
+#: The world's objects reached through its proposal: a unit sees them only while it holds an
+#: active assignment of the proposal.
+THROUGH_THE_PROPOSAL = ("Proposal", "Reply", "CoOpinion", "ProposalAttachment", "Feedback")
+
+
+@pytest.mark.parametrize("actor", ["clerk_w", "clerk_x"])
+def test_a_withdrawn_unit_sees_nothing_of_the_proposal(world, actor):
+    """The reassignment scenario: units W and X had the proposal, each started a letter, and
+    were withdrawn (申请退回 approved). Neither may know that the proposal, its files, the new
+    lead's sent reply, the co-handling opinion delivered to it, or their own drafts exist (but
+    what the public API publishes to everyone): so the matrix's second test holds them to the
+    answers of a missing id on every one of those routes."""
+    checked = 0
+    for route in ROUTES:
+        if route.obj.split(":")[0] not in THROUGH_THE_PROPOSAL:
+            continue
+        if world.may_see("anonymous", route):
+            continue  # published to everyone
+        assert not world.may_see(actor, route), f"{actor} may see {route.id}"
+        checked += 1
+    assert checked > 20

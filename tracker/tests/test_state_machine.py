@@ -661,22 +661,25 @@ class WorkflowMachine(RuleBasedStateMachine):
                     {o[0] for o in opinions},
                 )
             else:
+                # A unit sees a proposal's things only through an active (not withdrawn)
+                # assignment of it: its own letters, and the others' once sent / delivered.
                 units = units_of.get(user.pk, set())
-                handled = {a[1] for a in assignments if a[2] in units}
-                leading = {a[1] for a in assignments if a[2] in units and a[4] != "co"}
+                active = [a for a in assignments if a[2] in units and a[3] != withdrawn]
+                handled = {a[1] for a in active}
+                leading = {a[1] for a in active if a[4] != "co"}
                 expected = (
-                    {a[1] for a in assignments if a[2] in units and a[3] != withdrawn}
-                    | {p for p, people in proposal_people.items() if user.pk in people},
-                    {a[0] for a in assignments if a[2] in units},
+                    handled | {p for p, people in proposal_people.items() if user.pk in people},
+                    {a[0] for a in active},
                     {
                         r[0]
                         for r in replies
-                        if r[1] in units or (r[3] in SENT_STATES and r[2] in handled)
+                        if r[2] in handled and (r[1] in units or r[3] in SENT_STATES)
                     },
                     {
                         o[0]
                         for o in opinions
-                        if o[1] in units or (o[3] == OpinionState.DELIVERED and o[2] in leading)
+                        if (o[1] in units and o[2] in handled)
+                        or (o[3] == OpinionState.DELIVERED and o[2] in leading)
                     },
                 )
             for what, exp in zip(VISIBLE_KINDS, expected, strict=True):
