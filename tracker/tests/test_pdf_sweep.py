@@ -20,16 +20,17 @@ HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture
-def signed(committee, session, tmp_path, settings):
+def signed(committee, session, tmp_path, settings, monkeypatch):
     """A reply and a co-handling opinion, both signed; their on-commit render never ran (the
     test's transaction does not commit), as if the broker had lost the task. (送达 renders a
-    missing PDF itself — ``replies.workflow._require_pdf`` — so the sent reply's is dropped
-    again: a reply that reached the system without one, as an imported letter does.)"""
+    missing PDF itself — ``replies.workflow._require_pdf`` — so it is sent here without that:
+    a reply that reached the system without one, as an imported letter does. A stored PDF
+    cannot be dropped afterwards: the database writes it once.)"""
     settings.MEDIA_ROOT = tmp_path
     p1 = s.member("p1", "张文浩")
-    done = s.handled(s.handling(committee), session=session, lead=p1.proposer)
-    Reply.objects.filter(pk=done.reply.pk).update(pdf="", pdf_sha256="", pdf_size=None)
-    done.reply.refresh_from_db()
+    with monkeypatch.context() as patch:
+        patch.setattr(rwf, "_require_pdf", lambda reply: None)
+        done = s.handled(s.handling(committee), session=session, lead=p1.proposer)
     return done
 
 

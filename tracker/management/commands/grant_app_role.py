@@ -38,7 +38,7 @@ from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
 #: Tables whose rows the application may add and read but never change or remove.
-APPEND_ONLY = ("proposals_transition", "proposals_accessevent")
+APPEND_ONLY = ("proposals_transition", "proposals_accessevent", "proposals_auditcheckpoint")
 #: The default application role of a database is its name with this suffix.
 APP_ROLE_SUFFIX = "_app"
 #: Every table privilege; the application role holds SELECT, INSERT, UPDATE, DELETE (the first
