@@ -8,14 +8,25 @@ PDF/A-2b file. Layout figures and the WeasyPrint 70 specifics behind them are in
 Everything WeasyPrint loads goes through ``LetterFetcher``, which serves ``data:`` URLs and a
 fixed list of the project's own letter assets, and refuses anything else (local files, the
 network, cloud metadata endpoints, attachments).
+
+A letter is bounded before it costs anything (``check_letter_size``: characters, printed lines,
+paragraphs, rows of a pasted table, and the lines of the text as typed), and
+``render_letter_pdf_isolated`` renders it in a child process with its own time and memory
+limits, for the previews of drafts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import mimetypes
+import os
 import re
+import resource
+import select
+import signal
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,30 +36,67 @@ from urllib.request import url2pathname
 import pydyf
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from replies.letter import Letter, LetterFormat
+from replies.letter import Block, Contact, Letter, LetterFormat
 
 __all__ = [
     "ALLOWED_ASSETS",
     "ASSETS_DIR",
+    "MAX_LETTER_BLOCKS",
     "MAX_LETTER_CHARS",
+    "MAX_LETTER_LINES",
+    "MAX_TABLE_ROWS",
+    "MAX_TYPED_LINES",
     "RENDER_TIME_LIMIT",
     "LetterFetcher",
+    "LetterSize",
     "LetterTooLarge",
+    "RenderFailed",
+    "check_letter_size",
+    "measure_letter",
     "render_letter_pdf",
+    "render_letter_pdf_isolated",
 ]
 
 #: The letter's own assets: the only files the renderer may read.
 ASSETS_DIR = Path(settings.BASE_DIR) / "templates" / "replies"
 ALLOWED_ASSETS = frozenset({"letter.css"})
 
-#: Rendering is CPU-bound and grows with the text: seed 001 (6 pages) takes about 0.2 s warm, a
-#: letter at this cap (105 pages) 2.4 s. Anything longer is not a reply letter but an attack or a
-#: paste error, and is refused before WeasyPrint sees it.
-MAX_LETTER_CHARS = 60_000
+# --- The size rules (``check_letter_size``) ---------------------------------------------------
+# Rendering is CPU-bound and grows with the printed lines (about 2–3 ms of CPU each, ~50 ms a
+# page) and a little with each paragraph; memory grows with the pages. The seeds (6 pages) have
+# 2,700–4,100 characters, 15–20 paragraphs and some 120 printed lines. Each bound below is ten
+# times that or more, and a letter at every bound at once renders in about 4 s of CPU (measured
+# on the 2-CPU test machine; figures in docs/letter-layout.md, "Safety"). Anything larger is not a
+# reply letter but an attack or a paste error, and is refused before WeasyPrint sees it, before
+# signing (no 文号 is taken for it) and when a draft is saved. Each can be set in the settings
+# (``LETTER_MAX_CHARS`` …).
+
+#: Characters of printed text (title, salutation, body, contact block, 版记 …).
+MAX_LETTER_CHARS = 40_000
+#: Printed lines, estimated: 28 characters a line (GB/T 9704), a paragraph's first line
+#: indented by two, every paragraph at least one line. 22 lines make a page: about 68 pages.
+MAX_LETTER_LINES = 1_500
+#: Paragraphs and headings of the body (each non-empty line typed is one).
+MAX_LETTER_BLOCKS = 800
+#: Paragraphs that look like rows of a pasted table (cells split by tabs, bars or runs of
+#: spaces): a table belongs in an attachment, and a pasted spreadsheet is the usual way to
+#: thousands of short lines.
+MAX_TABLE_ROWS = 200
+#: Lines of a body as typed, blank ones included (four to each paragraph allowed). Counted on
+#: the text before it is parsed: parsing costs ~15 µs a line, so a pasted 29,500-line body —
+#: or the 200,000 lines a 2.5 MB form allows — is refused in milliseconds, not seconds of the
+#: web process's time. A blank line prints nothing, so this is the web tier's bound, not the
+#: renderer's; saving, previewing and signing apply it all the same.
+MAX_TYPED_LINES = 3_200
+
+#: The estimate's page: GB/T 9704 sets 28 characters by 22 lines.
+LINE_CHARS = 28
+PAGE_LINES = 22
 #: Seconds a rendering task may take, for the Celery task that renders (its ``soft_time_limit``,
 #: with the hard ``time_limit`` a little above): under the cap a render takes a few seconds, so
 #: hitting the limit means something is wrong, and the task fails instead of holding a worker.
@@ -71,7 +119,19 @@ _ASCII_RUN = re.compile(r"[0-9A-Za-z.%\-+/]")
 
 
 class LetterTooLarge(ValueError):
-    """The letter's text is longer than any reply letter; it is not rendered."""
+    """The letter is larger than any reply letter; it is not rendered, signed or saved.
+
+    ``exceeded`` lists each bound it goes over (``SizeExcess``); ``message`` says so in
+    Chinese, naming each limit and the letter's measured size."""
+
+    def __init__(self, exceeded: tuple[SizeExcess, ...]) -> None:
+        self.exceeded = exceeded
+        what = "；".join(excess.message for excess in exceeded)
+        self.message = _(
+            "篇幅超出上限：%(what)s。这样的信件无法排版成PDF，也不能签发；"
+            "请检查是否误粘贴了大量内容。"
+        ) % {"what": what}
+        super().__init__(self.message)
 
 
 class LetterFetcher(URLFetcher):
@@ -139,6 +199,10 @@ pydyf.zlib = _LeveledZlib()
 def render_letter_pdf(letter: Letter) -> bytes:
     """The letter as a PDF/A-2b file: A4, subset fonts, the format ``letter.format`` names."""
     check_letter_size(letter)
+    return _write_pdf(letter)
+
+
+def _write_pdf(letter: Letter) -> bytes:
     html = render_to_string("replies/letter.html", letter_context(letter))
     document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=LetterFetcher())
     return document.write_pdf(
@@ -150,6 +214,176 @@ def render_letter_pdf(letter: Letter) -> bytes:
         pdf_identifier=hashlib.md5(html.encode(), usedforsecurity=False).hexdigest().encode(),
         presentational_hints=False,
         font_config=_font_config(),
+    )
+
+
+# --- Rendering in a child process ------------------------------------------------------------
+
+
+class RenderFailed(RuntimeError):
+    """An isolated render did not give a PDF; ``message`` says why, in Chinese."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(f"{message} {detail}".strip())
+        self.message = message
+
+
+#: The child runs at a lower priority: where the web and the worker share CPUs (the compose
+#: stack), a render yields to the requests of people waiting for a page.
+CHILD_NICENESS = 10
+
+
+#: The child may take this many times its CPU seconds of wall-clock time (it runs at a lower
+#: priority, so a busy machine slows it down) before it is killed all the same.
+WALL_FACTOR = 3
+
+
+def render_letter_pdf_isolated(letter: Letter, *, seconds: float, memory_mb: int) -> bytes:
+    """``render_letter_pdf`` in a forked child process that may use ``seconds`` of CPU time
+    (``WALL_FACTOR`` times that of wall-clock time) and ``memory_mb`` of address space more
+    than its parent, then is killed.
+
+    Why a child: an rlimit belongs to a process, so lowering ``RLIMIT_AS`` in a worker would
+    bound every task and thread of it, for good (the hard limit cannot be raised again); a
+    child takes the limits alone and a layout that runs away dies with it, while the caller (a
+    Celery worker of any pool) carries on. Why ``fork``: the child starts with WeasyPrint
+    imported and the fonts configured (a new interpreter costs 2 s of CPU before its first
+    line of layout). The child touches neither the database nor any lock of another thread:
+    it lays the letter out, writes the PDF into a pipe and leaves with ``os._exit`` (no
+    clean-up that would close the parent's connections), at a lower CPU priority than the web.
+    The letter is checked against the size rules first, here, so a letter over them never costs
+    a process.
+    """
+    check_letter_size(letter)
+    _warm_up()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child; its outcome is what the parent reads
+        os.close(read_end)
+        _child_render(letter, write_end, seconds, memory_mb)
+    os.close(write_end)
+    try:
+        outcome = _read_child(read_end, time.monotonic() + seconds * WALL_FACTOR)
+    finally:
+        os.close(read_end)
+        status = _reap(pid)
+    return _child_outcome(outcome, status, seconds, memory_mb)
+
+
+def _warm_up() -> None:
+    """Lay out a small fixed letter once in this thread, so that every child forked from it
+    starts with the fonts loaded and the stylesheet parsed (a cold child spends about half a
+    second more on them). The letter is the project's own, not a user's."""
+    if getattr(_thread, "warm", False):
+        return
+    _write_pdf(
+        Letter(
+            organs=("预热机关",),
+            doc_number="预〔2024〕1号",
+            signer="预热",
+            title="关于预热的答复",
+            salutation="委员：",
+            body=tuple(Block(text, level) for level, text in enumerate(_WARM_UP_LINES)),
+            signature_organ="预热机关",
+            contact=Contact(person="预热", phone="1"),
+            cc=("预热",),
+            printed_by="预热机关",
+            draft=True,
+        )
+    )
+    _thread.warm = True
+
+
+_WARM_UP_LINES = ("正文。", "一、标题。", "（一）标题。", "1.标题。正文", "（1）标题。")
+
+
+def _child_render(letter: Letter, out: int, seconds: float, memory_mb: int) -> None:
+    """In the child: limit this process, render, write ``K`` + PDF, ``M`` (out of memory) or
+    ``E`` + the error to ``out``, and exit without any clean-up.
+
+    Memory running out does not always raise ``MemoryError``: a C library under WeasyPrint may
+    fail another way (``SystemError``, a cffi error) or abort. A failure once the process's
+    peak address space came within a quarter of the budget (64 MB at most) of the limit is
+    reported as memory; an abort is the parent's to read from the exit status."""
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.nice(CHILD_NICENESS)
+        cpu = max(1, math.ceil(seconds))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        limit = _vm("VmSize") + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            payload = b"K" + render_letter_pdf(letter)
+        except MemoryError:
+            payload = b"M"
+        except BaseException as exc:  # any failure is the parent's to report
+            near = min(64, memory_mb / 4) * 1024 * 1024
+            if _vm("VmPeak") >= limit - near:
+                payload = b"M"
+            else:
+                payload = b"E" + f"{type(exc).__name__}: {exc}"[:500].encode()
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(out, view) :]
+    finally:
+        os._exit(0)
+
+
+def _vm(field: str) -> int:
+    """This process's ``VmSize`` (virtual size) or ``VmPeak`` in bytes. The child's limit is
+    set above its size at the fork, since a worker's threads and mapped fonts already take
+    hundreds of MB of address space."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _read_child(fd: int, deadline: float) -> bytes | None:
+    """Everything the child writes, or None when it has not finished by ``deadline``."""
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _w, _x = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _reap(pid: int) -> int:
+    """Kill the child if it still runs and collect it (no zombie); its wait status."""
+    finished, status = os.waitpid(pid, os.WNOHANG)
+    if finished == 0:
+        os.kill(pid, signal.SIGKILL)
+        _pid, status = os.waitpid(pid, 0)
+    return status
+
+
+def _child_outcome(outcome: bytes | None, status: int, seconds: float, memory_mb: int) -> bytes:
+    if outcome is None:
+        wall = math.ceil(seconds * WALL_FACTOR)
+        raise RenderFailed(_("生成PDF超时（超过%(n)d秒），已中止。") % {"n": wall})
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        cpu = math.ceil(seconds)
+        raise RenderFailed(_("生成PDF超时（计算超过%(n)d秒），已中止。") % {"n": cpu})
+    if outcome.startswith(b"K"):
+        return outcome[1:]
+    if outcome.startswith(b"M"):
+        raise RenderFailed(_("生成PDF所需内存超过上限（%(n)d MB），已中止。") % {"n": memory_mb})
+    if outcome.startswith(b"E"):
+        raise RenderFailed(_("生成PDF出错。"), outcome[1:].decode(errors="replace"))
+    # No answer and no timeout: the child died (a C library that aborts when memory runs out).
+    signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    raise RenderFailed(
+        _("生成PDF的进程异常退出，可能超出了内存上限（%(n)d MB）。") % {"n": memory_mb},
+        f"signal {signum}" if signum else f"exit {os.WEXITSTATUS(status)}",
     )
 
 
@@ -182,31 +416,121 @@ def _font_config() -> FontConfiguration:
     return config
 
 
-def check_letter_size(letter: Letter) -> None:
-    """Refuse a letter whose text would take the renderer longer than a letter should."""
-    size = sum(
-        len(text)
-        for text in (
-            letter.title,
-            letter.salutation,
-            letter.signature_organ,
-            letter.note,
-            letter.result_label,
-            letter.disclosure,
-            letter.doc_number,
-            letter.signer,
-            letter.printed_by,
-            letter.contact.person,
-            letter.contact.phone,
-            letter.contact.address,
-            letter.contact.postcode,
-            *letter.organs,
-            *letter.cc,
-            *(block.text for block in letter.body),
-        )
+@dataclass(frozen=True)
+class LetterSize:
+    """What a letter measures against the bounds (``measure_letter``)."""
+
+    chars: int
+    lines: int
+    blocks: int
+    table_rows: int
+
+
+@dataclass(frozen=True)
+class SizeExcess:
+    """One bound a letter goes over: ``rule`` is ``chars``, ``lines``, ``blocks``,
+    ``table_rows`` or ``typed_lines``."""
+
+    rule: str
+    size: int
+    limit: int
+
+    @property
+    def message(self) -> str:
+        values = {"size": f"{self.size:,}", "limit": f"{self.limit:,}"}
+        if self.rule == "chars":
+            return _("共%(size)s字，上限%(limit)s字") % values
+        if self.rule == "lines":
+            pages = {
+                "size_pages": math.ceil(self.size / PAGE_LINES),
+                "limit_pages": self.limit // PAGE_LINES,
+            }
+            return _(
+                "排版后约%(size)s行（约%(size_pages)s页），上限%(limit)s行（约%(limit_pages)s页）"
+            ) % {**values, **pages}
+        if self.rule == "blocks":
+            return _("正文共%(size)s段，上限%(limit)s段") % values
+        if self.rule == "typed_lines":
+            return _("正文输入了%(size)s行（含空行），上限%(limit)s行") % values
+        return (
+            _("正文有%(size)s行像是粘贴的表格（以制表符、竖线或连续空格分隔），上限%(limit)s行，"
+              "表格请改写成段落或作为附件报送") % values
+        )  # fmt: skip
+
+
+#: A pasted table's row: a tab, two bars, or two runs of two or more spaces between cells.
+_TABLE_ROW = re.compile(r"\t|\|.*\||\S {2,}\S.*\S {2,}\S")
+
+
+def letter_limits() -> dict[str, int]:
+    """The bounds in force: the constants above, or the settings that override them."""
+    return {
+        "chars": getattr(settings, "LETTER_MAX_CHARS", MAX_LETTER_CHARS),
+        "lines": getattr(settings, "LETTER_MAX_LINES", MAX_LETTER_LINES),
+        "blocks": getattr(settings, "LETTER_MAX_BLOCKS", MAX_LETTER_BLOCKS),
+        "table_rows": getattr(settings, "LETTER_MAX_TABLE_ROWS", MAX_TABLE_ROWS),
+        "typed_lines": getattr(settings, "LETTER_MAX_TYPED_LINES", MAX_TYPED_LINES),
+    }
+
+
+def _printed_lines(text: str, *, indent: int = 2) -> int:
+    """Lines a paragraph takes at 28 characters a line (half-width characters count half)."""
+    return max(1, math.ceil((indent + em_width(text)) / LINE_CHARS)) if text else 0
+
+
+def measure_letter(letter: Letter) -> LetterSize:
+    """Characters, estimated printed lines, paragraphs and table-like rows of a letter.
+
+    Linear in the text and cheap (a few ms for a letter at the bounds, 90 ms for 29,500
+    paragraphs), so it runs wherever a letter is saved, signed or rendered."""
+    others = (
+        letter.title,
+        letter.salutation,
+        letter.signature_organ,
+        letter.note,
+        letter.result_label,
+        letter.disclosure,
+        letter.doc_number,
+        letter.signer,
+        letter.printed_by,
+        letter.contact.person,
+        letter.contact.phone,
+        letter.contact.address,
+        letter.contact.postcode,
+        *letter.organs,
+        *letter.cc,
     )
-    if size > MAX_LETTER_CHARS:
-        raise LetterTooLarge(f"letter text has {size} characters, more than {MAX_LETTER_CHARS}")
+    texts = [block.text for block in letter.body]
+    return LetterSize(
+        chars=sum(map(len, others)) + sum(map(len, texts)),
+        lines=sum(_printed_lines(t, indent=0) for t in others) + sum(map(_printed_lines, texts)),
+        blocks=len(texts),
+        table_rows=sum(1 for t in texts if _TABLE_ROW.search(t)),
+    )
+
+
+def check_letter_size(letter: Letter | str) -> LetterSize | None:
+    """Refuse (``LetterTooLarge``) a letter over any bound: the one rule every path applies —
+    saving a draft, previewing, signing, rendering.
+
+    Given a ``Letter``: its characters, printed lines, paragraphs and table rows (returns the
+    measured size). Given a body as typed (a ``str``): its lines, before anything parses it —
+    the callers that hold the typed text (saving, previewing, signing) ask this first."""
+    limits = letter_limits()
+    if isinstance(letter, str):
+        typed = len(letter.splitlines())
+        if typed > limits["typed_lines"]:
+            raise LetterTooLarge((SizeExcess("typed_lines", typed, limits["typed_lines"]),))
+        return None
+    size = measure_letter(letter)
+    exceeded = tuple(
+        SizeExcess(rule, getattr(size, rule), limit)
+        for rule, limit in limits.items()
+        if rule != "typed_lines" and getattr(size, rule) > limit
+    )
+    if exceeded:
+        raise LetterTooLarge(exceeded)
+    return size
 
 
 # --- What the template gets ----------------------------------------------------------------

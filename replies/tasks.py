@@ -1,7 +1,8 @@
 """Celery wrappers: each takes ids, calls one domain function, and can run twice without harm.
 
-Both are ``OutboxTask``s: queued while the broker is unreachable, they wait in the outbox
-(``proposals.outbox``) instead of failing the signature that started them.
+The signed letters' renders are ``OutboxTask``s: queued while the broker is unreachable, they
+wait in the outbox (``proposals.outbox``) instead of failing the signature that started them.
+A draft's preview is not: one rendered after an outage is of no use (``replies.previews``).
 """
 
 from celery import shared_task
@@ -9,6 +10,7 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from proposals.outbox import OutboxTask, deliver
 from replies.pdf import RENDER_TIME_LIMIT
+from replies.previews import PREVIEW_WALL_LIMIT
 from replies.workflow import PdfRenderFailed
 
 #: A render is tried this many times (the first and five retries) before the letter is
@@ -65,3 +67,19 @@ def render_missing_pdfs() -> int:
     for kind, pk in missing:
         render_signed_pdf.delay(kind, pk)
     return len(missing)
+
+
+# Acknowledged on receipt: a preview lost with its worker is reported on the page that waits
+# for it (``previews.stalled``), not rendered an hour later for nobody. The render itself runs
+# in a child process with its own limits; the task's limits are a backstop above them.
+@shared_task(
+    acks_late=False,
+    ignore_result=True,
+    soft_time_limit=PREVIEW_WALL_LIMIT + 10,
+    time_limit=PREVIEW_WALL_LIMIT + 20,
+)
+def render_letter_preview(token: str) -> None:
+    """Render a draft's preview (``replies.previews.run``); on the ``pdf`` queue."""
+    from replies.previews import run
+
+    run(token)

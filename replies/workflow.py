@@ -21,7 +21,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from proposals import events, outbox
+from proposals import audit, events, outbox
 from proposals import workflow as pwf
 from proposals.models import Assignment, AssignmentState, Membership, Proposal, Proposer, User
 from proposals.workflow import InvalidInput, NotAllowed, WorkflowError, WrongState, check_state
@@ -149,6 +149,7 @@ def _move(obj: Reply | CoOpinion, verb: str, actor: User | None, note: str = "",
 
 def _lock(model: type[Reply] | type[CoOpinion], obj: Any):
     pk = obj.pk if isinstance(obj, Model) else obj
+    audit.hold_before_row_locks()  # the chain first, then rows: no deadlock with an append
     return model.objects.select_for_update().select_related("unit", "proposal").get(pk=pk)
 
 
@@ -242,6 +243,7 @@ def _sign(obj: Reply | CoOpinion, *, actor: User) -> None:
     obj.signer_name = actor.full_name or actor.username
     obj.signed_on = on
     obj.signed_at = now
+    _require_renderable(obj)
     _move(
         obj,
         "sign",
@@ -258,6 +260,19 @@ def _sign(obj: Reply | CoOpinion, *, actor: User) -> None:
         ],
     )
     _render_on_commit(obj)
+
+
+def _require_renderable(obj: Reply | CoOpinion) -> None:
+    """A letter over the size rules would never get its PDF, so it cannot be signed. Checked on
+    the letter exactly as it will print (文号, 签发人, 印发 set); the refusal rolls the signing
+    back, 文号 included (``replies.pdf.check_letter_size``: the rule of saving and rendering)."""
+    from replies.pdf import LetterTooLarge, check_letter_size
+
+    try:
+        check_letter_size(f"{obj.body}\n{obj.closing}")  # as typed, before parsing it
+        check_letter_size(letter_for(obj, draft=False))
+    except LetterTooLarge as exc:
+        raise InvalidInput(exc.message, field="body", code="letter_too_large") from exc
 
 
 def _render_on_commit(obj: Reply | CoOpinion) -> None:
@@ -281,6 +296,7 @@ def start_reply(
 ) -> Reply:
     """A new draft for a lead or separate assignment, prefilled from the proposal and unit."""
     pk = assignment.pk if isinstance(assignment, Assignment) else assignment
+    audit.hold_before_row_locks()
     assignment = (
         Assignment.objects.select_for_update()
         .select_related("proposal__session", "proposal__lead_proposer", "unit")
@@ -428,6 +444,11 @@ def _require_pdf(reply: Reply) -> None:
     """
     if reply.pdf_sha256:
         return
+    if has_pdf(reply):
+        raise WrongState(
+            _("签发件记录不完整（缺少 SHA-256），不能送达，也不会重新生成。请联系系统管理员核查。"),
+            code="pdf_damaged",
+        )
     if reply.pdf_failed:
         raise WrongState(
             _("签发件生成失败（%(reason)s），不能送达。请先“重新生成签发件”，生成后再送达。")
@@ -598,6 +619,7 @@ def import_published_reply(
     """
     pwf.require_committee(actor)
     pk = assignment.pk if isinstance(assignment, Assignment) else assignment
+    audit.hold_before_row_locks()
     assignment = Assignment.objects.select_for_update().select_related("unit").get(pk=pk)
     if assignment.role == Assignment.Role.CO:
         raise WrongState(_("会办单位不直接答复提案者。"))
@@ -694,6 +716,7 @@ def result_history(assignment: Assignment) -> list[Reply]:
 @transaction.atomic
 def start_opinion(assignment: Assignment | int, *, actor: User) -> CoOpinion:
     pk = assignment.pk if isinstance(assignment, Assignment) else assignment
+    audit.hold_before_row_locks()
     assignment = (
         Assignment.objects.select_for_update()
         .select_related("proposal__session", "proposal__lead_proposer", "unit")
@@ -847,12 +870,24 @@ def unrendered_letters(
     found: list[tuple[str, int]] = []
     for kind, model in (("reply", Reply), ("opinion", CoOpinion)):
         ids = (
-            model.objects.filter(signed_at__lt=cutoff, pdf_sha256="", pdf_failed_at__isnull=True)
+            model.objects.filter(signed_at__lt=cutoff, pdf_failed_at__isnull=True)
+            .filter(pdf_sha256="", pdf="", pdf_size__isnull=True)
             .order_by("signed_at", "pk")
             .values_list("pk", flat=True)[: limit - len(found)]
         )
         found += [(kind, pk) for pk in ids]
     return found
+
+
+class PdfAlreadyStored(RuntimeError):
+    """A letter that has (or had) a signed PDF is never rendered again (``has_pdf``)."""
+
+
+def has_pdf(obj: Reply | CoOpinion) -> bool:
+    """Whether a signed PDF was ever stored: a file, a hash or a size. Any one is enough to
+    refuse a new render: a letter whose hash was cleared behind the application's back must
+    not get a second "signed" PDF printed from what its row says now."""
+    return bool(obj.pdf_sha256 or obj.pdf or obj.pdf_size is not None)
 
 
 def store_signed_pdf(kind: str, pk: int, *, max_attempts: int = 1) -> bool:
@@ -869,6 +904,9 @@ def store_signed_pdf(kind: str, pk: int, *, max_attempts: int = 1) -> bool:
         with transaction.atomic():
             obj = model.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pk)
             if obj.signed_on is None or obj.pdf_sha256:
+                return False
+            if has_pdf(obj):
+                logger.error("%s %s: a PDF is recorded without its hash; not rendered", kind, pk)
                 return False
             _store_pdf(obj, kind)
         return True
@@ -887,7 +925,10 @@ def store_signed_pdf(kind: str, pk: int, *, max_attempts: int = 1) -> bool:
 
 
 def _store_pdf(obj: Reply | CoOpinion, kind: str) -> None:
-    """Render the signed letter and save the file, its hash and size; clear any failure."""
+    """Render the signed letter and save the file, its hash and size; clear any failure.
+    Once only: the database refuses to overwrite a stored PDF, and so does this."""
+    if has_pdf(obj):
+        raise PdfAlreadyStored(f"{kind} {obj.pk} already has its signed PDF")
     data = render_pdf(obj)
     digest = hashlib.sha256(data).hexdigest()
     name = f"{kind}-{obj.pk}-{digest[:12]}.pdf"
@@ -929,7 +970,7 @@ def _record_pdf_failure(
     """Count a failed render; True when no retry should follow (生成失败, or stored meanwhile)."""
     with transaction.atomic():
         obj = model.objects.select_for_update(of=("self",)).select_related("proposal").get(pk=pk)
-        if obj.pdf_sha256:
+        if has_pdf(obj):
             return True
         obj.pdf_attempts += 1
         obj.pdf_error = reason
@@ -955,7 +996,7 @@ def rerender_pdf(letter: Reply | CoOpinion, *, actor: User) -> Reply | CoOpinion
     check_state(table, "rerender", obj.state, ReplyState if model is Reply else OpinionState)
     if not actor.is_committee:
         _require_clerk(actor, obj.unit_id)
-    if obj.pdf_sha256:
+    if has_pdf(obj):
         raise WrongState(_("签发件已生成，无需重新生成。"))
     note = obj.pdf_error or _("签发件未生成")
     obj.pdf_attempts = 0

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -145,7 +146,11 @@ def import_filed_list(job_id: str) -> dict[str, Any] | None:
 
 
 def bundle_session_pdfs(job_id: str) -> dict[str, Any] | None:
-    """Every signed reply of a session in one ZIP, rendering any PDF not stored yet."""
+    """Every signed reply of a session in one ZIP, rendering any PDF not stored yet.
+
+    A letter whose PDF cannot be had (生成失败, a render that fails now, a file gone) is left
+    out and the job goes on: it finishes, and its message names each letter left out and why.
+    """
     job = jobs.get(job_id)
     if job is None:
         return None
@@ -163,44 +168,99 @@ def bundle_session_pdfs(job_id: str) -> dict[str, Any] | None:
     # streams are compressed already, so deflating again costs CPU and saves ~1 %.
     with tempfile.TemporaryFile() as spool:
         with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as bundle:
-            missing = _add_letters(bundle, replies, job_id)
+            skipped = _add_letters(bundle, replies, job_id)
         spool.seek(0)
         path = default_storage.save(
             f"{EXPORTS_DIR}/{job_id}/{_safe(str(session))}-答复函.zip", File(spool)
         )
-    message = _("已打包 %(n)d 份答复函。") % {"n": total - len(missing)}
-    if missing:
-        message += _("缺少文件：%(m)s。") % {"m": "、".join(missing)}
+    count = total - len(skipped)
     return jobs.update(
         job_id,
         state=jobs.DONE,
         done=total,
         total=total,
-        message=message,
-        result={"path": path, "count": total - len(missing), "missing": missing},
+        message=_bundle_message(count, skipped),
+        result={
+            "path": path,
+            "count": count,
+            "skipped": skipped,
+            "missing": [s["letter"] for s in skipped],
+        },
     )
 
 
-def _add_letters(bundle: zipfile.ZipFile, replies: list[Reply], job_id: str) -> list[str]:
+#: Letters the job's message names one by one; the rest are counted (all are in the result).
+SKIPPED_NAMED = 20
+
+
+def _bundle_message(count: int, skipped: list[dict[str, str]]) -> str:
+    message = _("已打包 %(n)d 份答复函。") % {"n": count}
+    if not skipped:
+        return message
+    named = "；".join(
+        _("%(letter)s（%(reason)s）") % {"letter": s["letter"], "reason": s["reason"].rstrip("。")}
+        for s in skipped[:SKIPPED_NAMED]
+    )
+    more = len(skipped) - SKIPPED_NAMED
+    if more > 0:
+        named += _("；另有 %(n)d 份") % {"n": more}
+    return message + _("未打包 %(n)d 份：%(letters)s。") % {"n": len(skipped), "letters": named}
+
+
+def _add_letters(
+    bundle: zipfile.ZipFile, replies: list[Reply], job_id: str
+) -> list[dict[str, str]]:
     """Copy each reply's PDF into the bundle (rendering it first if it was never stored);
-    return the 文号 of those whose file is missing."""
-    missing: list[str] = []
+    return the letters left out, each ``{"letter": 文号, "reason": why}`` in Chinese."""
+    skipped: list[dict[str, str]] = []
     total = len(replies)
     for i, reply in enumerate(replies, start=1):
-        if not reply.pdf:
-            replies_workflow.store_signed_pdf("reply", reply.pk)
-            reply.refresh_from_db(fields=["pdf", "pdf_sha256", "pdf_size"])
-        name = _safe(
-            f"{reply.proposal.number or reply.proposal_id}-{reply.unit}-{reply.doc_number}"
-        )
         try:
-            with reply.pdf.open("rb") as handle, bundle.open(f"{name}.pdf", "w") as out:
-                shutil.copyfileobj(handle, out, 1 << 20)
-        except (FileNotFoundError, ValueError):
-            missing.append(reply.doc_number or str(reply.pk))
+            reason = _add_letter(bundle, reply)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # one letter's trouble is reported, the others still go in
+            logger.exception("session ZIP %s: reply %s left out", job_id, reply.pk)
+            reason = _("出错：%(e)s") % {"e": f"{type(exc).__name__}: {exc}"[:300]}
+        if reason:
+            letter = reply.doc_number or _("%(p)s提案的答复") % {"p": reply.proposal.number}
+            skipped.append({"letter": letter, "reason": reason})
         if i % 5 == 0 or i == total:
             jobs.progress(job_id, i, total, _("已生成 %(i)d / %(n)d 份") % {"i": i, "n": total})
-    return missing
+    return skipped
+
+
+def _add_letter(bundle: zipfile.ZipFile, reply: Reply) -> str:
+    """One reply's PDF into the bundle: "" when it went in, else why not.
+
+    A letter in 生成失败 is not rendered again (it waits for 重新生成, docs/domain.md); one never
+    rendered is rendered now, and a failure is recorded on it as the signed render would."""
+    if not reply.pdf:
+        if not reply.pdf_failed:
+            replies_workflow.store_signed_pdf("reply", reply.pk)
+            reply.refresh_from_db(fields=["pdf", "pdf_sha256", "pdf_size", "pdf_error"])
+        if not reply.pdf:
+            return _("签发件生成失败：%(e)s") % {"e": _failure_reason(reply)}
+    name = _safe(f"{reply.proposal.number or reply.proposal_id}-{reply.unit}-{reply.doc_number}")
+    try:
+        handle = reply.pdf.open("rb")
+    except (FileNotFoundError, ValueError):
+        return _("签发件文件缺失")
+    with handle, bundle.open(f"{name}.pdf", "w") as out:
+        shutil.copyfileobj(handle, out, 1 << 20)
+    return ""
+
+
+def _failure_reason(reply: Reply) -> str:
+    """Why a signed reply has no PDF: for a letter over the size rules (signed before they
+    existed), the rule with the limit and its size; else the reason recorded on it."""
+    from replies.pdf import LetterTooLarge, check_letter_size
+
+    try:
+        check_letter_size(replies_workflow.letter_for(reply))
+    except LetterTooLarge as exc:
+        return exc.message
+    return reply.pdf_error or _("原因不明")
 
 
 def purge_exports(now: datetime.datetime | None = None) -> int:
@@ -250,8 +310,18 @@ def run_import(job_id: str) -> None:
     time_limit=PDF_TIME_LIMIT,
 )
 def render_session_pdfs(job_id: str) -> None:
-    """Runs on the ``pdf`` queue with the other renderings (see ``enqueue_session_pdfs``)."""
-    bundle_session_pdfs(job_id)
+    """Runs on the ``pdf`` queue with the other renderings (see ``enqueue_session_pdfs``).
+    Whatever stops it, the job ends failed with the reason, never "running" for ever."""
+    try:
+        bundle_session_pdfs(job_id)
+    except SoftTimeLimitExceeded:
+        minutes = PDF_SOFT_TIME_LIMIT // 60
+        message = _("打包超时（超过%(n)d分钟），已中止。请联系系统管理员。") % {"n": minutes}
+        jobs.update(job_id, state=jobs.FAILED, message=message)
+    except Exception:
+        logger.exception("session ZIP job %s failed", job_id)
+        message = _("打包时出错，已中止。请联系系统管理员。")
+        jobs.update(job_id, state=jobs.FAILED, message=message)
 
 
 @shared_task(acks_late=True, ignore_result=True)

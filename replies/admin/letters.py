@@ -8,6 +8,9 @@
   over someone else's newer version is refused, and the page comes back with the typed text.
 - The editor shows the fields in the order they print, and the PDF beside them: the saved
   draft, or — with 预览 — what is typed, rendered without saving (草稿 watermark either way).
+  A Celery worker renders it (``replies.previews``): the request waits a moment for the PDF,
+  then answers with a page that polls for it. A draft over the size rules
+  (``replies.pdf.check_letter_size``) is refused on save and on preview, naming the limit.
 - The verbs reuse ``proposals.admin.VerbAdmin``. Who may run one is its ``who``: the unit's
   members, the unit's signers, or the unit and the committee; the workflow has the last word.
 """
@@ -15,6 +18,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -44,7 +48,7 @@ from proposals.admin import (
 )
 from proposals.models import Assignment, Membership, Transition
 from proposals.workflow import WorkflowError, check_state
-from replies import workflow
+from replies import previews, workflow
 from replies.forms import OpinionForm, ReplyForm, StartLetterForm
 from replies.models import DocNumberCounter, OpinionState, Reply, ReplyState
 
@@ -70,6 +74,23 @@ def _signer_unit_ids(request: HttpRequest) -> set[int]:
         role = Membership.Role.SIGNER
         request._replies_signer_unit_ids = user.unit_ids(role=role) if ok else set()
     return request._replies_signer_unit_ids
+
+
+class _BoundedLetterForm:
+    """The editor's form refuses a draft the renderer would refuse, naming the limit and the
+    measured size (the rule of signing and rendering too: ``replies.pdf.check_letter_size``).
+    Checked on the instance as typed, once the form has put the typed values on it."""
+
+    def _post_clean(self) -> None:
+        from replies.pdf import LetterTooLarge, check_letter_size  # WeasyPrint: when needed
+
+        super()._post_clean()
+        typed = f"{self.instance.body}\n{self.instance.closing}"
+        try:
+            check_letter_size(typed)  # before parsing: a pasted 29,500 lines cost milliseconds
+            check_letter_size(workflow.letter_for(self.instance))
+        except LetterTooLarge as exc:
+            self.add_error("body" if "body" in self.fields else None, exc.message)
 
 
 class _EditRefused(Exception):
@@ -216,7 +237,7 @@ class LetterAdmin(VerbAdmin):
         attrs = {"refusal": getattr(request, "_letter_refusal", None)}
         if obj is not None:
             attrs["latest_url"] = self._url("change", obj)
-        return type(form.__name__, (form,), attrs)
+        return type(form.__name__, (_BoundedLetterForm, form), attrs)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -559,34 +580,75 @@ class LetterAdmin(VerbAdmin):
         """The letter as it would print now, with the 草稿 mark while unsigned.
 
         A POST (the editor's 预览 button, aimed at the frame beside the form) renders what is
-        typed without saving it: the form is bound to a copy of the draft in memory.
+        typed without saving it: the form is bound to a copy of the draft in memory. Either way
+        the render is the worker's (``replies.previews``); the answer is the PDF if it is ready
+        within ``PREVIEW_WAIT``, else a page that asks ``?preview=<token>`` again until it is.
         """
         obj = self._visible_or_404(request, object_id)
         if obj.signed_on is not None:
             # The signed letter is the stored file, not a new rendering of it.
             return HttpResponseRedirect(self._url("download", obj))
-        in_frame = request.method == "POST"
-        if in_frame:
+        token = request.GET.get("preview", "")
+        if token and request.method != "POST":
+            return self._preview_status(request, obj, token)
+        if request.method == "POST":
             if obj.state != self.model.State.DRAFT or obj.unit_id not in _unit_ids(request):
                 raise Http404
             form = self.get_form(request, obj, change=True)(request.POST, instance=obj)
             if not form.is_valid():
                 errors = [str(e) for field in form.errors.values() for e in field]
                 return self._frame_message(request, _("无法预览：%(e)s") % {"e": "；".join(errors)})
-        from replies.pdf import LetterTooLarge
+        from replies.pdf import LetterTooLarge, check_letter_size
 
         try:
-            data = workflow.render_pdf(obj)
-        except LetterTooLarge:
-            message = _("正文过长，无法生成PDF，请检查是否误粘贴了大量内容。")
-            if in_frame:
-                return self._frame_message(request, message)
-            self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(self._url("change", obj))
-        response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition(
-            "inline", f"{obj.title}（草稿）.pdf", f"draft-{obj.pk}.pdf"
-        )
+            check_letter_size(f"{obj.body}\n{obj.closing}")  # as typed, before parsing it
+            letter = workflow.letter_for(obj)
+            check_letter_size(letter)
+            record = previews.start(
+                letter, user_id=request.user.pk, kind=self.opts.model_name, pk=obj.pk
+            )
+            record = previews.wait(record)
+        except LetterTooLarge as exc:
+            return self._frame_message(request, _("无法预览：%(e)s") % {"e": exc.message})
+        except previews.Unavailable as exc:
+            return self._frame_message(request, exc.message)
+        return self._preview_answer(request, obj, record)
+
+    def _preview_status(self, request: HttpRequest, obj: Any, token: str) -> HttpResponse:
+        """Where a preview stands, for the user who asked for it and no one else (404)."""
+        try:
+            record = previews.get_for(
+                token, user_id=request.user.pk, kind=self.opts.model_name, pk=obj.pk
+            )
+        except previews.Unavailable as exc:
+            return self._frame_message(request, exc.message)
+        if record is None:
+            raise Http404
+        return self._preview_answer(request, obj, record)
+
+    def _preview_answer(self, request: HttpRequest, obj: Any, record: dict) -> HttpResponse:
+        """The PDF, the reason there is none, or the page that waits for it."""
+        if record["state"] == previews.DONE:
+            data = previews.pdf(record)
+            if data is None:
+                return self._frame_message(request, _("预览已过期，请重新预览。"))
+            response = HttpResponse(data, content_type="application/pdf")
+            response["Content-Disposition"] = content_disposition(
+                "inline", f"{obj.title}（草稿）.pdf", f"draft-{obj.pk}.pdf"
+            )
+            patch_cache_control(response, private=True, no_store=True)
+            return response
+        reason = record["message"] if record["state"] == previews.FAILED else ""
+        reason = reason or previews.stalled(record)
+        if reason:
+            return self._frame_message(request, _("无法预览：%(e)s") % {"e": reason})
+        status_url = f"{self._url('preview', obj)}?preview={record['token']}"
+        context = {
+            "status_url": status_url,
+            "refresh": 1,
+            "waited": int(time.time() - record["created"]),
+        }
+        response = TemplateResponse(request, "admin/replies/preview_waiting.html", context)
         patch_cache_control(response, private=True, no_store=True)
         return response
 

@@ -220,3 +220,16 @@ def draft_letter() -> Letter:
 @pytest.fixture(scope="session")
 def letter_format_letter() -> Letter:
     return build_letter_format_letter()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run in this process, as ``make run`` does without ``REDIS_URL``: a draft's
+    preview is rendered during the request (in its own child process, ``replies.previews``)
+    rather than by a worker."""
+    from tracker.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

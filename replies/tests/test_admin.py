@@ -556,18 +556,18 @@ def test_the_result_history_lists_the_sent_replies(client, sent, clerk_a):
 
 
 def test_the_preview_of_a_draft_is_an_inline_pdf_with_the_draft_mark(
-    client, draft, clerk_a, monkeypatch
+    client, draft, clerk_a, monkeypatch, eager_tasks
 ):
     import replies.pdf
 
     rendered = []
-    real = replies.pdf.render_letter_pdf
+    real = replies.pdf.render_letter_pdf_isolated  # the preview task's renderer
 
-    def spy(letter):
+    def spy(letter, **limits):
         rendered.append(letter)
-        return real(letter)
+        return real(letter, **limits)
 
-    monkeypatch.setattr(replies.pdf, "render_letter_pdf", spy)
+    monkeypatch.setattr(replies.pdf, "render_letter_pdf_isolated", spy)
     client.force_login(clerk_a)
 
     response = client.get(url("reply", "preview", draft.pk))

@@ -22,17 +22,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rendered(monkeypatch):
-    """The letters the PDF renderer was asked for (and a cheap PDF instead of WeasyPrint's)."""
+def rendered(monkeypatch, eager_tasks):
+    """The letters the preview's renderer was asked for (and a cheap PDF instead of WeasyPrint's),
+    the preview task run in this process."""
     import replies.pdf
 
     letters = []
 
-    def fake(letter):
+    def fake(letter, **limits):
         letters.append(letter)
         return b"%PDF-1.7 fake"
 
-    monkeypatch.setattr(replies.pdf, "render_letter_pdf", fake)
+    monkeypatch.setattr(replies.pdf, "render_letter_pdf_isolated", fake)
     return letters
 
 

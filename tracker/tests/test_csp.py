@@ -197,7 +197,7 @@ def test_the_api_docs_page_has_no_inline_script_and_loads_its_start_up_script_se
 
 
 @pytest.mark.django_db
-def test_the_letter_frames_may_be_framed_by_the_admin_and_other_pages_by_nobody(world):
+def test_the_letter_frames_may_be_framed_by_the_admin_and_other_pages_by_nobody(world, eager_tasks):
     h, _proposer, done = world
     clerk = signed_in(h.clerk)
     change = clerk.get(f"/admin/replies/reply/{done.reply.pk}/change/")
