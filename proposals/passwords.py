@@ -128,3 +128,53 @@ class DisguisedCommonPasswordValidator:
 
     def get_help_text(self) -> str:
         return _("不能是常用密码、键盘连续字母或常见拼音，加上数字和符号也不行。")
+
+
+# --- Published passwords (the demo's) -------------------------------------------------------
+#
+# ``manage.py load_demo`` prints its accounts' passwords, and the README and the repository
+# publish them: whoever has read them can sign in wherever the demo was loaded. With ``DEBUG``
+# on (``make run``) that is the point; anywhere else such a password is refused, both when it
+# is set (``PublishedPasswordValidator``) and when someone signs in with it
+# (``proposals.security.PublishedPasswordBackend``). The passwords themselves are kept in one
+# place only, the demo's (``settings.PUBLISHED_PASSWORDS`` names the function that lists them):
+# this app knows nothing of the demo, which is built on top of it.
+
+
+def published_passwords() -> frozenset[str]:
+    """The passwords the project publishes: ``settings.PUBLISHED_PASSWORDS``, a list or the
+    dotted path of a function that returns one (imported when first asked, not at start-up)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    source = getattr(settings, "PUBLISHED_PASSWORDS", ())
+    if isinstance(source, str):
+        source = import_string(source)()
+    return frozenset(source)
+
+
+def refuses_published(password: str | None) -> bool:
+    """Whether ``password`` is a published one and may not be used here (``DEBUG`` is off)."""
+    from django.conf import settings
+
+    return bool(password) and not settings.DEBUG and password in published_passwords()
+
+
+def published_password_sign_in_message() -> str:
+    """What a sign-in with a published password is told (the operator must act, not the user)."""
+    return _("演示账号的公开密码不能在正式环境中使用，请管理员重设密码。")
+
+
+class PublishedPasswordValidator:
+    """Refuses the demo's published passwords unless ``DEBUG`` is on. ``load_demo`` sets them
+    with the other validators only (``tracker.demo``), so the demo still loads anywhere."""
+
+    def validate(self, password: str, user=None) -> None:
+        if refuses_published(password):
+            raise ValidationError(
+                _("这是演示账号的公开密码，正式环境中不能使用，请另设一个密码。"),
+                code="password_published",
+            )
+
+    def get_help_text(self) -> str:
+        return _("不能使用演示账号的公开密码。")

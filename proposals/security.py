@@ -6,6 +6,7 @@ recorded by a middleware from the 403 responses the views answer. Every event ca
 client's address (proposals.client_ip), behind the proxy too.
 
 ``LockoutHandler`` is axes' handler (``AXES_HANDLER``) with a second, higher limit per address.
+``PublishedPasswordBackend`` refuses the demo's published passwords without ``DEBUG``.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from proposals.client_ip import client_ip
 from proposals.models import AccessEvent
+from proposals.passwords import published_password_sign_in_message, refuses_published
 
 
 def _ip(request: HttpRequest | None) -> str | None:
@@ -193,3 +196,50 @@ def counted_admin_password_change(site):
         return View.as_view(**defaults)(request)
 
     return password_change
+
+
+# --- The demo's published passwords, at sign-in -----------------------------------------------
+
+#: Set on the request by ``PublishedPasswordBackend`` so the sign-in form can say why.
+PUBLISHED_PASSWORD_REFUSED = "_published_password_refused"
+
+
+class PublishedPasswordBackend:
+    """An authentication backend that stops a sign-in with one of the demo's published
+    passwords when ``DEBUG`` is off (``proposals.passwords``), whoever the username.
+
+    It stands after django-axes' backend and before Django's: raising ``PermissionDenied``
+    ends ``authenticate()``, which then sends ``user_login_failed`` — so the attempt is counted
+    toward the lockout and recorded in the access audit like any wrong password, on every path
+    that signs in with a password (the admin, ``/my/login/``, the test client's ``login``).
+    The answer does not depend on the account: nothing is looked up, so it tells nobody
+    whether the username exists or has that password.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if refuses_published(password):
+            if request is not None:
+                setattr(request, PUBLISHED_PASSWORD_REFUSED, True)
+            raise PermissionDenied
+        return None
+
+    # No ``get_user``: this backend never signs anyone in, so no session names it (and the
+    # test client's ``force_login`` keeps choosing Django's backend).
+
+
+class PublishedPasswordMessageMixin:
+    """For an ``AuthenticationForm``: a sign-in refused for a published password says so (in
+    Chinese), instead of the usual "wrong username or password"."""
+
+    def get_invalid_login_error(self):
+        if getattr(self.request, PUBLISHED_PASSWORD_REFUSED, False):
+            return ValidationError(published_password_sign_in_message(), code="published_password")
+        return super().get_invalid_login_error()
+
+
+class SignInForm(PublishedPasswordMessageMixin, AuthenticationForm):
+    """The sign-in form of ``/my/login/``."""
+
+
+class AdminSignInForm(PublishedPasswordMessageMixin, AdminAuthenticationForm):
+    """The admin's sign-in form (``admin.site.login_form``, set in ``tracker/urls.py``)."""

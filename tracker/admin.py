@@ -2,7 +2,7 @@
 
 The committee and the supervision office see the ledgers (what was due, what went out, what
 failed and why); only the committee may put failed e-mails back in the queue, through
-``notify.requeue_failed`` — the same function for digests and notices. Nothing here changes
+``ledger.requeue_failed`` — the same function for digests and notices. Nothing here changes
 a state by hand. Everyone who signs in may choose which reminders to receive.
 """
 
@@ -16,10 +16,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tracker import notify
+from tracker.mail import ledger
 from tracker.models import (
     Digest,
     EventNotice,
+    LoginLinkMail,
     NotificationPreference,
     Outgoing,
     Reminder,
@@ -67,7 +68,7 @@ class LedgerAdmin(admin.ModelAdmin):
 @admin.action(description=_("重新发送所选的发送失败邮件"), permissions=["committee"])
 def retry_failed(modeladmin: OutgoingAdmin, request: HttpRequest, queryset: QuerySet):
     ids = list(queryset.filter(state=Outgoing.State.FAILED).values_list("pk", flat=True))
-    requeued = notify.requeue_failed(modeladmin.model, ids)
+    requeued = ledger.requeue_failed(modeladmin.model, ids)
     skipped = queryset.count() - len(requeued)
     if requeued:
         modeladmin.message_user(
@@ -168,6 +169,18 @@ class EventNoticeAdmin(OutgoingAdmin):
     list_filter = ("state", "event", "may_be_duplicate")
     search_fields = ("email",)
     fields = ("event", "transition", "user", "proposer", "email", *OutgoingAdmin.readonly_fields)
+    readonly_fields = fields
+
+
+@admin.register(LoginLinkMail)
+class LoginLinkMailAdmin(OutgoingAdmin):
+    """The sign-in links of /my/ and how sending them went (the links are not kept). No
+    "retry" of a failed one: its member asks for a new link."""
+
+    actions = []
+    list_display = ("created_at", "email", "client_ip", "state", "attempts", "sent_at")
+    search_fields = ("email",)
+    fields = ("user", "email", "client_ip", "request_key", *OutgoingAdmin.readonly_fields)
     readonly_fields = fields
 
 

@@ -273,6 +273,49 @@ class EventNotice(Outgoing):
         return f"{self.get_event_display()} → {self.email}"
 
 
+class LoginLinkMail(Outgoing):
+    """One e-mailed sign-in link of ``/my/`` to one member (``tracker.my.login_links``).
+
+    The request that asked for it only queued the address; the task found the member and
+    wrote this row, keyed by that request, so a task run twice writes it once. The link itself
+    is not kept: the task that sends the mail makes its token, so no working link is ever
+    stored in the database.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("收件用户"),
+        db_index=False,  # the index of recent links starts with it
+    )
+    request_key = models.CharField(_("申请编号"), max_length=32, editable=False)
+    client_ip = models.GenericIPAddressField(
+        _("申请来源地址"), null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("登录链接邮件")
+        verbose_name_plural = _("登录链接邮件")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request_key", "user"], name="login_link_once_per_request"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["state", "next_attempt_at"],
+                condition=Q(state__in=["pending", "sending"]),
+                name="login_link_unsent",
+            ),
+            models.Index(fields=["user", "created_at"], name="login_link_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
 class ScanRun(models.Model):
     """The daily scan of one date. Its row is locked while a scan runs, so two scans of the
     same day (beat and an operator) take turns instead of both linking the same reminders."""

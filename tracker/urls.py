@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from proposals.security import counted_admin_password_change
+from proposals.security import AdminSignInForm, counted_admin_password_change
 from tracker.files import download_attachment
 from tracker.health import healthz, healthz_web
 from tracker.metrics import metrics_view
@@ -12,6 +12,8 @@ admin.site.site_title = "提案办理"
 admin.site.index_title = "工作台"
 # A wrong old password counts toward the lockout, as on /my/ (proposals.security).
 admin.site.password_change = counted_admin_password_change(admin.site)
+# Says why a demo password is refused without DEBUG (proposals.security).
+admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -158,7 +158,8 @@ def test_reply_deadlines_are_past_and_near_on_demo_today():
     assert not ContactRecord.objects.filter(contacted_on__gt=DEMO_TODAY).exists()
 
 
-def test_every_demo_user_can_log_in(client):
+def test_every_demo_user_can_log_in(client, settings):
+    settings.DEBUG = True  # their passwords are published: only with DEBUG (test_demo_passwords)
     load()
     for spec in DEMO_USERS:
         assert client.login(username=spec.username, password=spec.password), spec.username
@@ -176,7 +177,7 @@ SEED_NUMBERS = {
 def test_the_seed_letters_become_signed_published_replies_whose_pdf_holds_their_text():
     from replies.legacy import read_published, text_from_pdf
     from replies.workflow import store_signed_pdf
-    from tracker.demo_replies import SEED_REPLIES, SEEDS_DIR
+    from tracker.demo.replies import SEED_REPLIES, SEEDS_DIR
 
     load()
     for spec in SEED_REPLIES:

@@ -48,7 +48,7 @@ def test_passwords_shorter_than_ten_characters_are_refused():
         validate_password("Aa1!Bb2@c")
 
 
-@pytest.mark.parametrize("password", ["Demo-2026-tian", "Ward.Quill.7731", "k3#pLm9$vQ2w"])
+@pytest.mark.parametrize("password", ["Dome-2026-tian", "Ward.Quill.7731", "k3#pLm9$vQ2w"])
 def test_passwords_of_three_character_classes_and_ten_characters_pass(password):
     validate_password(password)
 

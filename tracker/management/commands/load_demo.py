@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from proposals.workflow import WorkflowError
 from tracker.demo import UNITS, DemoReport, load_demo
@@ -98,3 +100,18 @@ class Command(BaseCommand):
         out.write("")
         for label, path in URL_PATHS:
             out.write(f"{_pad(label, 12)}{base_url}{path}")
+        if not settings.DEBUG:
+            self.warn_published_passwords()
+
+    def warn_published_passwords(self) -> None:
+        """The passwords above are public: without DEBUG nobody signs in with them
+        (``proposals.passwords``). Said on stderr, so it is seen even when the report is not."""
+        self.stderr.write(
+            self.style.WARNING(
+                _(
+                    "注意：当前未开启 DEBUG。上表的演示账号密码是公开的，只有在 DEBUG=true 时"
+                    "（如 make run）才能用来登录；在其他环境中使用这些账号，须先由管理员重设密码"
+                    "（python manage.py changepassword 用户名）。"
+                )
+            )
+        )
