@@ -10,7 +10,10 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         # The base apps announce their events (proposals.events); the notices are ours.
         from proposals import events
-        from tracker import notify
+        from tracker.mail import notices
 
-        for event, handler in notify.HANDLERS.items():
+        for event, handler in notices.HANDLERS.items():
             events.register(event, handler)
+        # The tasks register themselves as the senders of the mail ledgers
+        # (tracker.mail.ledger.enqueue): imported here, every process has them before it queues.
+        import tracker.tasks  # noqa: F401

@@ -26,7 +26,7 @@ Rules (docs/domain.md, "Deadlines"; settings ``REMINDER_*``):
 - Nothing for what is done (``completed_on``), withdrawn, replied (the assignment, or the whole
   proposal: a co-handling unit is not chased once the answer went out), published, or moved by
   an extension: the ledger key holds the due date, so a new date starts a new series and the old
-  one is never written again (and ``tracker.notify`` re-checks each item when it sends).
+  one is never written again (and ``tracker.mail.digests`` re-checks each item when it sends).
 
 The scan is set-based: a fixed number of queries whatever the number of items (the due dates in
 one query, the people in three, the ledger in bulk inserts), so 100,000 open assignments cost
@@ -58,6 +58,7 @@ from proposals.models import (
 from proposals.models import today as local_today
 from proposals.workdays import WorkCalendar
 from replies.models import Disclosure, Reply, ReplyState
+from tracker.mail import ledger
 from tracker.models import Digest, NotificationPreference, Reminder, ReminderClock, ScanRun
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -570,7 +571,4 @@ def _digest_new_reminders(plan: Plan, new: list[NewRow]) -> list[Digest]:
 
 
 def enqueue_digests(ids: Iterable[int]) -> None:
-    from tracker import tasks  # tasks import this module
-
-    for pk in ids:
-        tasks.send_digest.delay(pk)
+    ledger.enqueue(Digest, ids)

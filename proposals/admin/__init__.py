@@ -21,7 +21,6 @@ from proposals.admin.access import (
     visible_choices,
 )
 from proposals.admin.displays import (
-    REPLY_CLOCKS,
     STATE_LABELS,
     _due_dates_table,
     _state_change,
@@ -39,6 +38,7 @@ from proposals.admin.verbs import (
     _verb_action,
     register_panel,
 )
+from proposals.selectors import REPLY_CLOCKS
 
 from proposals.admin import people  # isort: skip  (registration order: reference data first)
 from proposals.admin import proposals  # isort: skip

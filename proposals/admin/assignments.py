@@ -7,11 +7,8 @@ what a clerk does here is press the buttons of the transitions allowed now (签�
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +22,7 @@ from proposals.admin.access import (
     _sees_everything,
     _unit_ids,
 )
-from proposals.admin.displays import REPLY_CLOCKS, _transitions_table
+from proposals.admin.displays import _transitions_table
 from proposals.admin.verbs import UNIT, Verb, VerbAdmin, _verb_action
 from proposals.forms import (
     ApproveExtensionForm,
@@ -46,39 +43,7 @@ from proposals.models import (
     ExtensionRequest,
     Transition,
 )
-from proposals.workdays import WorkCalendar
-
-#: How far ahead "due soon" looks, in working days (the dashboard's 即将到期).
-DUE_SOON_WORKDAYS = 5
-
-
-def with_current_due(queryset: QuerySet) -> QuerySet:
-    """Annotate each assignment with its current round's reply (or opinion) due date:
-    ``reply_due_on`` and, once met, ``reply_done_on``."""
-    due = DueDate.objects.filter(
-        assignment=OuterRef("pk"), round=OuterRef("round"), clock__in=REPLY_CLOCKS
-    ).order_by("due_on")
-    return queryset.annotate(
-        reply_due_on=Subquery(due.values("due_on")[:1]),
-        reply_done_on=Subquery(due.values("completed_on")[:1]),
-    )
-
-
-def due_soon_limit(today: datetime.date) -> datetime.date:
-    return WorkCalendar().add_workdays(today, DUE_SOON_WORKDAYS)
-
-
-def filter_due(queryset: QuerySet, which: str, today: datetime.date) -> QuerySet:
-    """Open assignments by their current due date (on a ``with_current_due`` queryset):
-    ``overdue`` past it, ``soon`` within ``DUE_SOON_WORKDAYS`` working days, ``open`` all."""
-    open_ = queryset.filter(state__in=OPEN_ASSIGNMENT_STATES, reply_done_on__isnull=True)
-    if which == "overdue":
-        return open_.filter(reply_due_on__lt=today)
-    if which == "soon":
-        return open_.filter(reply_due_on__gte=today, reply_due_on__lte=due_soon_limit(today))
-    if which == "open":
-        return open_
-    return queryset
+from proposals.selectors import DUE_SOON_WORKDAYS, filter_due, with_current_due
 
 
 class DueFilter(admin.SimpleListFilter):

@@ -28,8 +28,6 @@ STATE_LABELS: dict[str, str] = {
     "workday": _("上班"),
     "day_off": _("休息"),
 }
-#: The clock whose date is "the" deadline of an assignment (its reply, or a co-unit's opinion).
-REPLY_CLOCKS = (DueDate.Clock.REPLY, DueDate.Clock.REHANDLING_REPLY, DueDate.Clock.CO_OPINION)
 
 
 def _when(value: datetime.datetime | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.html import format_html, format_html_join
@@ -15,7 +16,16 @@ from proposals.admin.access import (
 )
 from proposals.models import NUMBERING_PRESETS, Membership, Proposer, Session, Unit, User
 
-OWN_APPS = ("proposals", "replies", "tracker")
+
+def _own_apps() -> set[str]:
+    """This app and the project's apps built on it. INSTALLED_APPS lists the base apps after
+    the third-party ones and before the apps that depend on them, so they are the labels from
+    ``proposals`` on; read from the settings so the base app never names the apps above it."""
+    labels = [config.label for config in apps.get_app_configs()]
+    return set(labels[labels.index("proposals") :])
+
+
+OWN_APPS = frozenset(_own_apps())
 
 # The admins registered before this app's (INSTALLED_APPS order: auth's groups, axes' logs, DRF's
 # tokens) answer for a row the user may not view as for a missing one, like the project's own.

@@ -23,7 +23,6 @@ from proposals.admin.access import (
     proposals_visible_to,
 )
 from proposals.admin.displays import (
-    REPLY_CLOCKS,
     _due_dates_table,
     _transitions_table,
 )
@@ -46,6 +45,7 @@ from proposals.models import (
     ProposalStatus,
     Session,
 )
+from proposals.selectors import REPLY_CLOCKS
 
 #: While a proposal is in these states its co-proposers may still change.
 COPROPOSERS_EDITABLE = frozenset(

@@ -22,7 +22,8 @@ from django.db import connection
 
 from proposals.models import Membership
 from proposals.tests import factories as f
-from tracker import notify, reminders
+from tracker import reminders
+from tracker.mail import ledger
 from tracker.models import Digest
 from tracker.tests.reminder_support import MONDAY, D, open_item, read_mail_dir, wait_until
 
@@ -132,7 +133,7 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_nothing_and_logs_its_one_
             alive_until(second, log, lambda: Digest.objects.filter(state="sent").count() == CLERKS),
             timeout=60,
             every=1.0,
-            then=lambda: notify.enqueue(Digest, notify.unsent(Digest)),
+            then=lambda: ledger.enqueue(Digest, ledger.unsent(Digest)),
         )
     finally:
         stop(second, signal.SIGTERM)

@@ -9,7 +9,8 @@ import pytest
 from celery.signals import task_postrun
 from django.urls import reverse
 
-from tracker import notify, reminders, tasks
+from tracker import reminders, tasks
+from tracker.mail import ledger
 from tracker.models import Digest
 from tracker.tests.reminder_support import (
     MONDAY,
@@ -95,7 +96,7 @@ def test_a_refusing_mail_server_gets_backed_off_attempts_then_the_digest_fails_f
         (digest,) = reminders.run_scan(today=MONDAY).digests
         assert wait_until(lambda: Digest.objects.get(pk=digest.pk).state == "failed")
         # No retry loop: the hourly sweep leaves a failed digest alone.
-        assert notify.unsent(Digest) == []
+        assert ledger.unsent(Digest) == []
         tasks.retry_unsent.delay()
         wait_until(lambda: False, timeout=1.0)
         sessions = list(sink.sessions)

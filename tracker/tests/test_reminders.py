@@ -291,9 +291,9 @@ def test_an_extension_after_the_scan_cancels_the_waiting_reminder(
         assignment, actor=committee, new_due_on=D(2026, 12, 31), reason="需协调市级部门"
     )
 
-    from tracker import notify
+    from tracker.mail import digests
 
-    outcome = notify.deliver_digest(report.digest_ids[0])
+    outcome = digests.deliver_digest(report.digest_ids[0])
 
     assert outcome.status == "cancelled"
     assert mailoutbox == []

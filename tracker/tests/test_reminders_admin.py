@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from proposals.workflow import record_transition
-from tracker import notify, reminders
+from tracker import reminders
+from tracker.mail import digests
 from tracker.models import Digest, EventNotice, NotificationPreference, Reminder, ScanRun
 from tracker.tests.reminder_support import MONDAY, D, open_item
 
@@ -29,7 +30,7 @@ def failed_digest(people, settings, monkeypatch):
         raise smtplib.SMTPSenderRefused(554, b"5.7.1 Sender refused", "noreply@localhost")
 
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
-    assert notify.deliver_digest(digest.pk).status == "failed"
+    assert digests.deliver_digest(digest.pk).status == "failed"
     monkeypatch.undo()
     digest.refresh_from_db()
     return digest

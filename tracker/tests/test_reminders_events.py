@@ -11,7 +11,7 @@ from proposals import workflow as pwf
 from proposals.models import Membership, Proposal
 from proposals.tests import factories as f
 from replies import workflow as rwf
-from tracker import notify
+from tracker.mail import notices as mail_notices
 from tracker.models import EventNotice
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +220,7 @@ def test_an_event_handled_twice_sends_one_notice_per_recipient(
 ):
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            notify.record_event_notices("assignment_created", assignment_id=assignment.pk)
+            mail_notices.record_event_notices("assignment_created", assignment_id=assignment.pk)
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         [people.clerk_a.email, people.clerk_a2.email]
@@ -268,7 +268,7 @@ def test_a_failing_handler_is_logged_and_does_not_undo_the_workflow_call(
 
 def test_tracker_handles_every_event_the_workflow_emits():
     for event in EventNotice.Event.values:
-        assert notify.HANDLERS[event] in events.handlers_for(event)
+        assert mail_notices.HANDLERS[event] in events.handlers_for(event)
 
 
 @pytest.mark.parametrize("approve", [True, False])

@@ -10,7 +10,8 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 from proposals.models import DueDate
-from tracker import notify, tasks
+from tracker import tasks
+from tracker.mail import digests, ledger
 from tracker.models import Digest, Reminder
 from tracker.tests.reminder_support import MONDAY, D, open_item
 
@@ -169,8 +170,8 @@ def test_a_published_or_non_public_reply_gets_no_publication_reminder(
 
 
 def test_a_second_task_for_a_sent_digest_sends_nothing(one_digest, mailoutbox):
-    assert notify.deliver_digest(one_digest.pk).status == "sent"
-    assert notify.deliver_digest(one_digest.pk).status == "skipped"
+    assert digests.deliver_digest(one_digest.pk).status == "sent"
+    assert digests.deliver_digest(one_digest.pk).status == "skipped"
 
     assert len(mailoutbox) == 1
     one_digest.refresh_from_db()
@@ -183,22 +184,22 @@ def test_a_second_task_for_a_sent_digest_sends_nothing(one_digest, mailoutbox):
 
 
 def test_a_digest_another_task_is_sending_is_left_to_it(one_digest, mailoutbox):
-    assert notify.claim(Digest, one_digest.pk) is not None
+    assert ledger.claim(Digest, one_digest.pk) is not None
 
-    assert notify.deliver_digest(one_digest.pk).status == "skipped"
+    assert digests.deliver_digest(one_digest.pk).status == "skipped"
     assert mailoutbox == []
 
 
 def test_a_digest_whose_sender_died_is_sent_again_flagged_and_logged(
     one_digest, mailoutbox, monkeypatch, caplog
 ):
-    notify.claim(Digest, one_digest.pk)  # the worker died after this
-    later = notify._now() + datetime.timedelta(seconds=600)
-    monkeypatch.setattr(notify, "_now", lambda: later)
-    assert notify.unsent(Digest) == [one_digest.pk]
+    ledger.claim(Digest, one_digest.pk)  # the worker died after this
+    later = ledger._now() + datetime.timedelta(seconds=600)
+    monkeypatch.setattr(ledger, "_now", lambda: later)
+    assert ledger.unsent(Digest) == [one_digest.pk]
 
-    with caplog.at_level(logging.WARNING, logger="tracker.notify"):
-        outcome = notify.deliver_digest(one_digest.pk)
+    with caplog.at_level(logging.WARNING, logger="tracker.mail.ledger"):
+        outcome = digests.deliver_digest(one_digest.pk)
 
     assert outcome.status == "sent"
     assert len(mailoutbox) == 1
@@ -210,12 +211,12 @@ def test_a_digest_whose_sender_died_is_sent_again_flagged_and_logged(
 def test_the_sweep_resends_a_digest_whose_message_was_lost_but_not_one_still_queued(
     one_digest, monkeypatch, settings
 ):
-    assert notify.unsent(Digest) == [], "just written: its message is in the queue"
+    assert ledger.unsent(Digest) == [], "just written: its message is in the queue"
 
-    later = notify._now() + datetime.timedelta(seconds=settings.REMINDER_RESEND_AFTER + 1)
-    monkeypatch.setattr(notify, "_now", lambda: later)
+    later = ledger._now() + datetime.timedelta(seconds=settings.REMINDER_RESEND_AFTER + 1)
+    monkeypatch.setattr(ledger, "_now", lambda: later)
 
-    assert notify.unsent(Digest) == [one_digest.pk]
+    assert ledger.unsent(Digest) == [one_digest.pk]
 
 
 def test_a_task_for_a_missing_row_does_nothing(db, eager_tasks, mailoutbox):
@@ -233,14 +234,14 @@ def test_a_refused_send_backs_off_doubling_until_the_last_attempt_then_fails(
     settings.REMINDER_MAIL_MAX_ATTEMPTS = 3
     settings.REMINDER_MAIL_RETRY_BACKOFF = 60
 
-    first = notify.deliver_digest(one_digest.pk)
+    first = digests.deliver_digest(one_digest.pk)
     one_digest.refresh_from_db()
     assert (first.status, first.retry_in, one_digest.state) == ("retry", 60, "pending")
     assert "554" in one_digest.last_error
-    assert notify.unsent(Digest) == [], "not before its next attempt is due"
+    assert ledger.unsent(Digest) == [], "not before its next attempt is due"
 
-    second = notify.deliver_digest(one_digest.pk)
-    third = notify.deliver_digest(one_digest.pk)
+    second = digests.deliver_digest(one_digest.pk)
+    third = digests.deliver_digest(one_digest.pk)
     one_digest.refresh_from_db()
 
     assert (second.status, second.retry_in) == ("retry", 120)
@@ -256,19 +257,19 @@ def test_run_eagerly_the_task_leaves_the_retry_to_the_sweep(
 
     one_digest.refresh_from_db()
     assert (one_digest.state, one_digest.attempts, refusing.calls) == ("pending", 1, 1)
-    later = notify._now() + datetime.timedelta(seconds=settings.REMINDER_MAIL_RETRY_BACKOFF)
-    monkeypatch.setattr(notify, "_now", lambda: later)
-    assert notify.unsent(Digest) == [one_digest.pk]
+    later = ledger._now() + datetime.timedelta(seconds=settings.REMINDER_MAIL_RETRY_BACKOFF)
+    monkeypatch.setattr(ledger, "_now", lambda: later)
+    assert ledger.unsent(Digest) == [one_digest.pk]
 
 
 def test_a_failed_digest_is_never_retried_on_its_own(one_digest, refusing, settings, monkeypatch):
     settings.REMINDER_MAIL_MAX_ATTEMPTS = 1
-    notify.deliver_digest(one_digest.pk)
-    much_later = notify._now() + datetime.timedelta(days=3)
-    monkeypatch.setattr(notify, "_now", lambda: much_later)
+    digests.deliver_digest(one_digest.pk)
+    much_later = ledger._now() + datetime.timedelta(days=3)
+    monkeypatch.setattr(ledger, "_now", lambda: much_later)
 
-    assert notify.unsent(Digest) == []
-    assert notify.deliver_digest(one_digest.pk).status == "skipped"
+    assert ledger.unsent(Digest) == []
+    assert digests.deliver_digest(one_digest.pk).status == "skipped"
     assert refusing.calls == 1
 
 
@@ -276,11 +277,11 @@ def test_retrying_a_failed_digest_starts_a_fresh_count(
     one_digest, refusing, settings, django_capture_on_commit_callbacks, eager_tasks, mailoutbox
 ):
     settings.REMINDER_MAIL_MAX_ATTEMPTS = 1
-    notify.deliver_digest(one_digest.pk)
+    digests.deliver_digest(one_digest.pk)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert notify.requeue_failed(Digest, [one_digest.pk]) == [one_digest.pk]
+        assert ledger.requeue_failed(Digest, [one_digest.pk]) == [one_digest.pk]
 
     one_digest.refresh_from_db()
     assert (one_digest.state, one_digest.attempts) == ("sent", 1)
@@ -289,7 +290,7 @@ def test_retrying_a_failed_digest_starts_a_fresh_count(
 
 def test_the_backoff_doubles_and_stays_below_the_visibility_timeout(settings):
     settings.REMINDER_MAIL_RETRY_BACKOFF = 60
-    delays = [notify.retry_delay(n) for n in range(1, 12)]
+    delays = [ledger.retry_delay(n) for n in range(1, 12)]
 
     assert delays[:4] == [60, 120, 240, 480]
     assert max(delays) == settings.REMINDER_MAIL_RETRY_BACKOFF_MAX

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from django.core.management.base import BaseCommand, CommandError
 
 from proposals.models import Assignment, User
-from tracker import notify, reminders
+from tracker import reminders
+from tracker.mail import ledger
 from tracker.models import Digest, EventNotice, Reminder, ReminderClock, step_label
 
 SAMPLE = 3
@@ -160,8 +161,8 @@ class Command(BaseCommand):
         resent = 0
         just_queued = set(report.digest_ids)
         for model in (Digest, EventNotice):
-            ids = [pk for pk in notify.unsent(model) if not (model is Digest and pk in just_queued)]
-            notify.enqueue(model, ids)
+            ids = [pk for pk in ledger.unsent(model) if not (model is Digest and pk in just_queued)]
+            ledger.enqueue(model, ids)
             resent += len(ids)
         if resent:
             out.write(f"补发此前未发出的邮件 {resent} 封。")
