@@ -74,6 +74,8 @@ MIDDLEWARE = [
 # same for an unknown user and a known one.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Without DEBUG, the demo's published passwords sign nobody in (a failed sign-in, counted).
+    "proposals.security.PublishedPasswordBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
@@ -138,7 +140,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # 等保2.0 三级: length and several character classes.
     {"NAME": "proposals.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    # Without DEBUG, not one of the demo's published passwords (load_demo sets them regardless).
+    {"NAME": "proposals.passwords.PublishedPasswordValidator"},
 ]
+# The passwords the project publishes (the demo accounts'), kept in tracker/demo/data.py alone.
+PUBLISHED_PASSWORDS = "tracker.demo.published_passwords"
+
+# E-mailed sign-in links of /my/ (tracker/my/login_links.py): per address at most
+# LOGIN_LINK_LIMIT_PER_ADDRESS links an hour and one per LOGIN_LINK_MIN_INTERVAL seconds; per
+# client address at most LOGIN_LINK_LIMIT_PER_CLIENT requests an hour, whatever the addresses.
+LOGIN_LINK_LIMIT_PER_ADDRESS = env.int("LOGIN_LINK_LIMIT_PER_ADDRESS", default=3)
+LOGIN_LINK_MIN_INTERVAL = env.int("LOGIN_LINK_MIN_INTERVAL", default=60)
+LOGIN_LINK_LIMIT_PER_CLIENT = env.int("LOGIN_LINK_LIMIT_PER_CLIENT", default=20)
+LOGIN_LINK_WINDOW = 3600
 
 # --- Sessions and deploy security (check --deploy passes with HTTPS=true) ----------------
 # An idle session ends after this many seconds; every request renews it.
@@ -226,6 +240,9 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2000)
 # The audit trail is kept at least this long; the database trigger enforces 180 days.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
+# The key that seals the audit trail's hash chain (proposals/audit.py, SECURITY.md). Empty: one
+# derived from SECRET_KEY. Never change it once rows are sealed: they would no longer verify.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
 LOGIN_URL = "/my/login/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
@@ -275,8 +292,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "replies.tasks.render_signed_pdf": {"queue": "pdf"},
+    # Drafts' previews render with the letters (a child process each, limited: replies/previews.py).
+    "replies.tasks.render_letter_preview": {"queue": "pdf"},
     "tracker.tasks.send_digest": {"queue": "mail"},
     "tracker.tasks.send_event_notice": {"queue": "mail"},
+    "tracker.tasks.prepare_login_links": {"queue": "mail"},
     "*.send_*": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE = {

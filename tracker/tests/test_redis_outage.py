@@ -24,6 +24,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from django.core import mail
+from django.core.cache import caches
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
@@ -208,7 +209,9 @@ def test_the_public_api_answers_with_redis_stopped_and_still_throttles_per_proce
     # out of reach): 8 answers, then 429.
     assert statuses == [200] * 8 + [429], statuses
     assert Client(REMOTE_ADDR="192.0.2.77").get(LIST).status_code == 200  # another client
-    assert fallback_cache.degraded()
+    # Still on the fallback: Redis has not answered since it went down. (Not ``degraded()``,
+    # which is true only until the next retry, 0.2 s here: a loaded machine can pass that.)
+    assert caches["default"].health.down_since is not None
     warnings = [r for r in caplog.records if r.name == "tracker.cache"]
     assert len(warnings) == 1 and "unreachable" in warnings[0].getMessage()
     assert elapsed < 5, f"{elapsed:.1f}s for 9 requests with Redis stopped"
