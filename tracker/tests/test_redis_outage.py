@@ -119,11 +119,13 @@ def own_redis(settings, monkeypatch) -> Iterator[OwnRedis]:
     time on the port, whatever the xdist worker (a file lock)."""
     with open(f"/tmp/tracker-test-redis-{PORT}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        yield from _own_redis(settings, monkeypatch)
+        yield from own_redis_on(PORT, settings, monkeypatch)
 
 
-def _own_redis(settings, monkeypatch) -> Iterator[OwnRedis]:
-    server = OwnRedis(PORT)
+def own_redis_on(port: int, settings, monkeypatch) -> Iterator[OwnRedis]:
+    """A redis-server on ``port`` (the caller holds the port's lock), with the cache and the
+    Celery broker pointed at it, put back as they were afterwards."""
+    server = OwnRedis(port)
     server.start()
     settings.CACHES = {
         "default": {

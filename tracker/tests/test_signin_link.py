@@ -23,9 +23,7 @@ from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 
-from proposals import outbox
 from proposals.models import AccessEvent, OutboxMessage
-from tracker import cache as fallback_cache
 from tracker import tasks
 from tracker.celery import app
 from tracker.models import LoginLinkMail
@@ -254,36 +252,11 @@ def test_a_real_worker_sends_the_link_and_it_signs_in_once(celery_worker, mailou
 @pytest.fixture
 def own_redis(settings, monkeypatch):
     """A redis-server of this module's own for the cache and the broker, stopped at will."""
-    from tracker.tests.test_redis_outage import OwnRedis, _reset_broker_connections
+    from tracker.tests.test_redis_outage import own_redis_on
 
     with open(f"/tmp/tracker-test-redis-{PORT}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        server = OwnRedis(PORT)
-        server.start()
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "tracker.cache.FallbackRedisCache",
-                "LOCATION": server.url,
-                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1, "RETRY_AFTER": 0.2},
-            }
-        }
-        fallback_cache._HEALTH.clear()
-        app.set_current()
-        saved = app.conf.broker_url, app.conf.task_always_eager
-        app.conf.broker_url = server.url
-        app.conf.task_always_eager = False
-        _reset_broker_connections()
-        monkeypatch.setattr(outbox, "BROKER_RETRY_AFTER", 0.2)
-        outbox.reset()
-        try:
-            yield server
-        finally:
-            app.conf.broker_url, app.conf.task_always_eager = saved
-            _reset_broker_connections()
-            outbox.reset()
-            fallback_cache._HEALTH.clear()
-            if server.process is not None:
-                server.stop()
+        yield from own_redis_on(PORT, settings, monkeypatch)
 
 
 @pytest.mark.slow
