@@ -342,6 +342,28 @@ PROPOSAL_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 del S
 
+#: Proposal states a proposer may still edit (the text, the co-proposers) and co-proposers
+#: confirm their signature in: the one definition, read off the transition table.
+EDITABLE_PROPOSAL_STATES: frozenset[str] = PROPOSAL_TRANSITIONS["revise"][0]
+
+#: How each state code of an audit row reads (the calendar's day kinds included). Other apps
+#: add theirs (``replies/models.py``); assignments' states are added below their class.
+STATE_LABELS: dict[str, str] = {
+    **dict(ProposalStatus.choices),
+    "workday": _("上班"),
+    "day_off": _("休息"),
+}
+
+
+def state_change_label(from_state: str, to_state: str) -> str:
+    """``已提交 → 已立案``, or the one state where the step did not move."""
+    before = STATE_LABELS.get(from_state, from_state)
+    after = STATE_LABELS.get(to_state, to_state)
+    if before and after and before != after:
+        return f"{before} → {after}"
+    return str(after or before or "")
+
+
 #: How each workflow verb reads in timelines and the audit list. Other apps add theirs.
 VERB_LABELS: dict[str, str] = {
     "draft": _("起草提案"),
@@ -592,6 +614,8 @@ class AssignmentState(models.TextChoices):
     REPLIED = "replied", _("已答复")
     OPINION_SENT = "opinion_sent", _("已会办")
 
+
+STATE_LABELS.update(AssignmentState.choices)
 
 A = AssignmentState
 #: verb -> (states it may start from, state it leads to).
@@ -923,7 +947,10 @@ class Transition(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.verb} {self.from_state}→{self.to_state}"
+        # As the admin shows it everywhere: Beijing time (TIME_ZONE), in words.
+        when = timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M")
+        verb = VERB_LABELS.get(self.verb, self.verb)
+        return f"{when} {verb} {state_change_label(self.from_state, self.to_state)}".rstrip()
 
     def save(self, *args, using=None, **kwargs):
         """A new row is appended to the chain (``proposals.audit.append``); an old one never

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from proposals.models import (
+    STATE_LABELS,
     VERB_LABELS,
     Assignment,
     Proposal,
@@ -408,6 +409,9 @@ OPINION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "rerender": (frozenset({O.SIGNED, O.DELIVERED}), ""),
 }
 del O
+
+
+STATE_LABELS.update({**dict(ReplyState.choices), **dict(OpinionState.choices)})
 
 
 class OpinionQuerySet(models.QuerySet):

@@ -51,12 +51,11 @@ from proposals.models import (
     Unit,
 )
 from proposals.models import today as _today
+from proposals.selectors import REPLY_CLOCKS
 from replies.models import Feedback, Reply, ReplyState, ResultClass
 
 RESULT_CLASSES: tuple[str, ...] = tuple(ResultClass.values)
 SATISFIED = frozenset({Feedback.Rating.SATISFIED, Feedback.Rating.BASICALLY_SATISFIED})
-#: The clock whose due date is an assignment's deadline in a round.
-MAIN_CLOCKS = (DueDate.Clock.REPLY, DueDate.Clock.REHANDLING_REPLY, DueDate.Clock.CO_OPINION)
 REPLYING_ROLES = (Assignment.Role.LEAD, Assignment.Role.SEPARATE)
 
 
@@ -219,7 +218,7 @@ def _assignment_facts(qs: QuerySet) -> list[dict[str, Any]]:
     current_due = DueDate.objects.filter(
         assignment=OuterRef("pk"),
         round=OuterRef("round"),
-        clock__in=MAIN_CLOCKS,
+        clock__in=REPLY_CLOCKS,
         completed_on__isnull=True,
     ).order_by("due_on")
     met = ContactRecord.objects.filter(
@@ -527,7 +526,7 @@ def overdue_by_unit(*, today: datetime.date | None = None) -> dict[int, int]:
     late = DueDate.objects.filter(
         assignment=OuterRef("pk"),
         round=OuterRef("round"),
-        clock__in=MAIN_CLOCKS,
+        clock__in=REPLY_CLOCKS,
         completed_on__isnull=True,
         due_on__lt=today,
     )

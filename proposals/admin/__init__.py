@@ -21,7 +21,6 @@ from proposals.admin.access import (
     visible_choices,
 )
 from proposals.admin.displays import (
-    STATE_LABELS,
     _due_dates_table,
     _state_change,
     _transitions_table,
@@ -38,6 +37,7 @@ from proposals.admin.verbs import (
     _verb_action,
     register_panel,
 )
+from proposals.models import STATE_LABELS
 from proposals.selectors import REPLY_CLOCKS
 
 from proposals.admin import people  # isort: skip  (registration order: reference data first)

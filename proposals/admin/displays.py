@@ -16,18 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from proposals import models as _models
 from proposals.models import (
     VERB_LABELS,
-    AssignmentState,
     DueDate,
-    ProposalStatus,
     Transition,
+    state_change_label,
 )
-
-STATE_LABELS: dict[str, str] = {
-    **dict(ProposalStatus.choices),
-    **dict(AssignmentState.choices),
-    "workday": _("上班"),
-    "day_off": _("休息"),
-}
 
 
 def _when(value: datetime.datetime | None) -> str:
@@ -35,11 +27,7 @@ def _when(value: datetime.datetime | None) -> str:
 
 
 def _state_change(t: Transition) -> str:
-    before = STATE_LABELS.get(t.from_state, t.from_state)
-    after = STATE_LABELS.get(t.to_state, t.to_state)
-    if before and after and before != after:
-        return f"{before} → {after}"
-    return str(after or before or "")
+    return state_change_label(t.from_state, t.to_state)
 
 
 def _transitions_table(transitions: Iterable[Transition]) -> SafeString:

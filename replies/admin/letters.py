@@ -37,7 +37,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from proposals.admin import (
-    STATE_LABELS,
     UNIT,
     VerbAdmin,
     _is_committee,
@@ -50,10 +49,7 @@ from proposals.models import Assignment, Membership, Transition
 from proposals.workflow import WorkflowError, check_state
 from replies import previews, workflow
 from replies.forms import OpinionForm, ReplyForm, StartLetterForm
-from replies.models import DocNumberCounter, OpinionState, Reply, ReplyState
-
-# Timelines show the letters' states in Chinese too.
-STATE_LABELS.update({**dict(ReplyState.choices), **dict(OpinionState.choices)})
+from replies.models import DocNumberCounter, Reply
 
 #: Who may run a verb, beside ``proposals.admin.UNIT`` (the unit's members). Each names the
 #: ``has_<who>_permission`` method that decides whether the changelist offers the action.

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from proposals.models import (
+    EDITABLE_PROPOSAL_STATES,
     Assignment,
     ContactRecord,
     CoProposer,
@@ -122,7 +123,7 @@ def pending_invitations(proposer: Proposer) -> list[CoProposer]:
         CoProposer.objects.filter(
             proposer=proposer,
             confirmed_at__isnull=True,
-            proposal__status__in=[ProposalStatus.DRAFT, ProposalStatus.RETURNED],
+            proposal__status__in=EDITABLE_PROPOSAL_STATES,
         )
         .select_related("proposal__lead_proposer", "proposal__session")
         .order_by("-proposal__updated_at")

@@ -11,15 +11,13 @@ from django.views.decorators.http import require_POST
 
 from proposals import deadlines
 from proposals import workflow as pwf
-from proposals.models import Proposal, ProposalStatus
+from proposals.models import EDITABLE_PROPOSAL_STATES, Proposal, ProposalStatus
 from replies import workflow as rwf
 from replies.models import Reply
 from replies.workflow import letter_for
 from tracker.my import selectors
 from tracker.my.access import proposer_required
 from tracker.my.forms import FeedbackForm, ProposalForm
-
-EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
 
 
 def _mine(request):
@@ -56,7 +54,7 @@ def proposal_detail(request, pk: int):
     links = list(proposal.coproposer_links.select_related("proposer"))
     my_link = next((link for link in links if link.proposer_id == me.pk), None)
     is_lead = proposal.lead_proposer_id == me.pk
-    editable = proposal.status in EDITABLE
+    editable = proposal.status in EDITABLE_PROPOSAL_STATES
     return render(
         request,
         "my/proposal.html",
@@ -103,7 +101,7 @@ def _draft_saved_message(proposal: Proposal) -> str:
 @proposer_required
 def proposal_edit(request, pk: int):
     proposal = _own_led(request, pk)
-    if proposal.status not in EDITABLE:
+    if proposal.status not in EDITABLE_PROPOSAL_STATES:
         messages.error(request, _("此件已提交，不能再修改。"))
         return redirect("my:proposal", pk=proposal.pk)
     initial = {
