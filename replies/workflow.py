@@ -21,7 +21,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from proposals import audit, events, outbox
+from proposals import audit, events, outbox, permissions
 from proposals import workflow as pwf
 from proposals.models import Assignment, AssignmentState, Membership, Proposal, Proposer, User
 from proposals.workflow import InvalidInput, NotAllowed, WorkflowError, WrongState, check_state
@@ -112,10 +112,7 @@ def draft_texts(proposal: Proposal, *, opinion_to: str = "") -> dict[str, str]:
 
 
 def _require_signer(actor: User, unit_id: int) -> None:
-    ok = Membership.objects.filter(
-        user=actor, unit_id=unit_id, role=Membership.Role.SIGNER, user__is_active=True
-    ).exists()
-    if not ok:
+    if not permissions.may_sign(actor, unit_id):
         raise NotAllowed(_("只有本单位的签发人可以签发或退回。"))
 
 
@@ -656,11 +653,7 @@ def import_published_reply(
             counter.save(update_fields=["last_number"])
         numbers = {"docno_prefix": match["prefix"], "docno_year": year, "docno_number": number}
     signer = (
-        User.objects.filter(
-            memberships__unit=unit,
-            memberships__role=Membership.Role.SIGNER,
-            full_name=letter.signer,
-        ).first()
+        permissions.signers_of(unit.pk).filter(full_name=letter.signer).first()
         if letter.signer
         else None
     )

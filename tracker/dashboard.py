@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from proposals import permissions
 from proposals.models import (
     Assignment,
     AssignmentState,
@@ -205,7 +206,7 @@ def build(user: User, *, today: datetime.date | None = None) -> Dashboard:
 
 def _unit(user: User, today: datetime.date, memberships: list[Membership]) -> Dashboard:
     unit_ids = {m.unit_id for m in memberships}
-    signer_units = {m.unit_id for m in memberships if m.role == Membership.Role.SIGNER}
+    signer_units = permissions.signer_unit_ids(user, memberships)
     board = Dashboard(
         role="unit",
         today=today,

@@ -36,6 +36,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from proposals import permissions
 from proposals.admin import (
     UNIT,
     VerbAdmin,
@@ -45,7 +46,7 @@ from proposals.admin import (
     _unit_ids,
     content_disposition,
 )
-from proposals.models import Assignment, Membership, Transition
+from proposals.models import Assignment, Transition
 from proposals.workflow import WorkflowError, check_state
 from replies import previews, workflow
 from replies.forms import OpinionForm, ReplyForm, StartLetterForm
@@ -65,10 +66,7 @@ DOC_NUMBER_SEARCH = re.compile(
 def _signer_unit_ids(request: HttpRequest) -> set[int]:
     """The units the signed-in user signs for, read once per request."""
     if not hasattr(request, "_replies_signer_unit_ids"):
-        user = request.user
-        ok = user.is_authenticated and user.is_active
-        role = Membership.Role.SIGNER
-        request._replies_signer_unit_ids = user.unit_ids(role=role) if ok else set()
+        request._replies_signer_unit_ids = permissions.signer_unit_ids(request.user)
     return request._replies_signer_unit_ids
 
 

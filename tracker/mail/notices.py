@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from proposals import permissions
 from proposals.models import (
     Assignment,
     ExtensionRequest,
@@ -60,6 +61,12 @@ def _unit_people(unit_id: int, roles: Iterable[str]) -> list[Recipient]:
         .order_by("role", "user_id")
         .values_list("user_id", "user__email")
     )
+    return [Recipient(email, user_id=user_id) for user_id, email in rows]
+
+
+def _signers(unit_id: int) -> list[Recipient]:
+    """Those who sign for the unit (``proposals.permissions.signers_of``), with an address."""
+    rows = permissions.signers_of(unit_id).exclude(email="").values_list("pk", "email")
     return [Recipient(email, user_id=user_id) for user_id, email in rows]
 
 
@@ -210,8 +217,7 @@ EVENTS: dict[str, EventSpec] = {
         verbs=("assign",),
         target=_assignment,
         recipients=lambda a: (
-            _unit_people(a.unit_id, [Membership.Role.CLERK])
-            or _unit_people(a.unit_id, [Membership.Role.SIGNER])
+            _unit_people(a.unit_id, [Membership.Role.CLERK]) or _signers(a.unit_id)
         ),
         context=_assignment_context,
     ),
@@ -236,7 +242,7 @@ EVENTS: dict[str, EventSpec] = {
     NoticeEvent.AWAITING_SIGNATURE: EventSpec(
         verbs=("submit",),
         target=_letter,
-        recipients=lambda letter: _unit_people(letter.unit_id, [Membership.Role.SIGNER]),
+        recipients=lambda letter: _signers(letter.unit_id),
         context=_letter_context,
     ),
     NoticeEvent.REPLY_SENT: EventSpec(
@@ -248,10 +254,7 @@ EVENTS: dict[str, EventSpec] = {
     NoticeEvent.FEEDBACK_NOT_SATISFIED: EventSpec(
         verbs=("feedback",),
         target=lambda ids: (Feedback, ids["feedback_id"]),
-        recipients=lambda fb: (
-            _unit_people(fb.reply.unit_id, [Membership.Role.CLERK, Membership.Role.SIGNER])
-            + _committee()
-        ),
+        recipients=lambda fb: _unit_people(fb.reply.unit_id, Membership.Role.values) + _committee(),
         context=_feedback_context,
     ),
 }

@@ -454,7 +454,12 @@ def test_two_concurrent_previews_just_inside_the_bounds_render_in_the_worker_not
     # The request waits briefly, then answers with the page that waits for the worker.
     assert all(a.seconds < previews.PREVIEW_WAIT + 3 for a in answers), answers
     assert all(o.status == 200 for o in others)
-    assert max(o.seconds for o in others) < 1, [round(o.seconds, 2) for o in others]
+    # The two renders really run here (69 pages, ~4 s of CPU each, in niced children) on a
+    # 2-CPU machine that also runs the other test worker: the other page shares the CPU with
+    # them (0.14–0.65 s measured alone, 1.27 s once under the full suite). What this proves is
+    # that the web tier neither renders nor waits for a render — a page blocked behind one would
+    # take its 4 s. The < 1 s bound is the probe's letter's (the test above), which is refused.
+    assert max(o.seconds for o in others) < 2.5, [round(o.seconds, 2) for o in others]
 
     def get(url):
         answer = browser.request(url)
