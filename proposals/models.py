@@ -390,6 +390,7 @@ VERB_LABELS: dict[str, str] = {
     "refuse_extension": _("不同意延期"),
     "log_contact": _("登记沟通"),
     "mark_opinion_sent": _("会办意见已送"),
+    "close_without_opinion": _("结束会办"),
     "set_day_override": _("调整工作日"),
     "delete_day_override": _("删除工作日调整"),
     "add_attachment": _("上传附件"),
@@ -613,6 +614,9 @@ class AssignmentState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已退回")
     REPLIED = "replied", _("已答复")
     OPINION_SENT = "opinion_sent", _("已会办")
+    # The lead unit replied first (with the reason it went ahead recorded): the co-handling
+    # unit's share ends, counted against its own opinion figures, never as the proposal late.
+    CLOSED_WITHOUT_OPINION = "closed_without_opinion", _("未提供会办意见")
 
 
 STATE_LABELS.update(AssignmentState.choices)
@@ -631,7 +635,12 @@ ASSIGNMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "refuse_extension": (frozenset({A.PENDING, A.ACCEPTED, A.RETURN_REQUESTED}), ""),
     "log_contact": (frozenset({A.ACCEPTED, A.REPLIED, A.OPINION_SENT}), ""),
     "mark_replied": (frozenset({A.ACCEPTED}), A.REPLIED),
-    "mark_opinion_sent": (frozenset({A.ACCEPTED}), A.OPINION_SENT),
+    # An opinion already signed when the lead replied may still be delivered, late.
+    "mark_opinion_sent": (frozenset({A.ACCEPTED, A.CLOSED_WITHOUT_OPINION}), A.OPINION_SENT),
+    "close_without_opinion": (
+        frozenset({A.PENDING, A.ACCEPTED, A.RETURN_REQUESTED}),
+        A.CLOSED_WITHOUT_OPINION,
+    ),
     "reopen": (frozenset({A.REPLIED}), A.ACCEPTED),
 }
 del A
@@ -678,7 +687,7 @@ class Assignment(models.Model):
     round = models.PositiveSmallIntegerField(_("办理轮次"), default=1, editable=False)
     state = models.CharField(
         _("状态"),
-        max_length=20,
+        max_length=24,
         choices=AssignmentState.choices,
         default=AssignmentState.PENDING,
         editable=False,

@@ -115,24 +115,15 @@ def queue_lengths(url: str, queues: Iterable[str] = QUEUES) -> dict[str, int] | 
 
 
 def overdue_due_dates(today: datetime.date | None = None) -> dict[str, int]:
-    """{clock: open due dates of open assignments past their day}, every clock listed."""
-    from django.db.models import Count, F
+    """{clock: running due dates past their day (``proposals.selectors``)}, every clock listed."""
+    from django.db.models import Count
     from django.utils import timezone
 
-    from proposals.models import OPEN_ASSIGNMENT_STATES, DueDate
+    from proposals.models import DueDate
+    from proposals.selectors import past_due, running_due_dates
 
     today = today or timezone.localdate()
-    rows = (
-        DueDate.objects.filter(
-            completed_on__isnull=True,
-            due_on__lt=today,
-            round=F("assignment__round"),
-            assignment__state__in=list(OPEN_ASSIGNMENT_STATES),
-        )
-        .order_by()
-        .values("clock")
-        .annotate(n=Count("pk"))
-    )
+    rows = past_due(running_due_dates(), today).order_by().values("clock").annotate(n=Count("pk"))
     counts = dict.fromkeys(DueDate.Clock.values, 0)
     counts.update({r["clock"]: r["n"] for r in rows})
     return counts

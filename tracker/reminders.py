@@ -43,12 +43,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from proposals import deadlines
 from proposals.models import (
-    OPEN_ASSIGNMENT_STATES,
     AssignmentState,
     DueDate,
     Membership,
@@ -56,6 +55,7 @@ from proposals.models import (
     User,
 )
 from proposals.models import today as local_today
+from proposals.selectors import running_due_dates
 from proposals.workdays import WorkCalendar
 from replies.models import Disclosure, Reply, ReplyState
 from tracker.mail import ledger
@@ -255,20 +255,13 @@ def plan_reminders(
     horizon = calendar.add_workdays(today, steps[-1])
 
     dues = list(
-        DueDate.objects.filter(
-            completed_on__isnull=True,
-            due_on__lte=horizon,
-            round=F("assignment__round"),
-            assignment__state__in=list(OPEN_ASSIGNMENT_STATES),
-        )
+        running_due_dates()
+        .filter(due_on__lte=horizon)
         # A reassignment window that has closed matters only to a unit that has not accepted.
         .exclude(
             Q(clock=DueDate.Clock.REASSIGNMENT, due_on__lt=_previous_workday(calendar, today))
             & ~Q(assignment__state=AssignmentState.PENDING)
         )
-        # Once the proposal is answered, a co-handling unit that never sent its opinion has
-        # nothing left to contribute (the lead recorded why it went ahead without it).
-        .exclude(assignment__proposal__status__in=DONE_PROPOSAL_STATES)
         .values_list(
             "id", "assignment_id", "assignment__unit_id", "assignment__state", "clock", "due_on"
         )

@@ -36,12 +36,11 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from proposals.models import (
-    OPEN_ASSIGNMENT_STATES,
     Assignment,
     AssignmentState,
     ContactRecord,
@@ -51,7 +50,7 @@ from proposals.models import (
     Unit,
 )
 from proposals.models import today as _today
-from proposals.selectors import REPLY_CLOCKS
+from proposals.selectors import filter_due, overdue_exists
 from replies.models import Feedback, Reply, ReplyState, ResultClass
 
 RESULT_CLASSES: tuple[str, ...] = tuple(ResultClass.values)
@@ -203,7 +202,7 @@ def _assignments_in_scope(
     return qs
 
 
-def _assignment_facts(qs: QuerySet) -> list[dict[str, Any]]:
+def _assignment_facts(qs: QuerySet, today: datetime.date) -> list[dict[str, Any]]:
     """One row per assignment of ``qs``, with every flag the figures need.
 
     Each row's latest sent reply comes from a second query (``_latest_replies``), merged here:
@@ -215,12 +214,6 @@ def _assignment_facts(qs: QuerySet) -> list[dict[str, Any]]:
         "due_dates",
         condition=Q(due_dates__clock=DueDate.Clock.REPLY, due_dates__round=1),
     )
-    current_due = DueDate.objects.filter(
-        assignment=OuterRef("pk"),
-        round=OuterRef("round"),
-        clock__in=REPLY_CLOCKS,
-        completed_on__isnull=True,
-    ).order_by("due_on")
     met = ContactRecord.objects.filter(
         assignment=OuterRef("pk"), method=ContactRecord.Method.MEETING
     )
@@ -229,7 +222,7 @@ def _assignment_facts(qs: QuerySet) -> list[dict[str, Any]]:
             first_reply=first_reply,
             reply_due_on=F("first_reply__due_on"),
             replied_on=F("first_reply__completed_on"),
-            open_due_on=Subquery(current_due.values("due_on")[:1]),
+            overdue=overdue_exists(today),
             met=Exists(met),
         ).values(
             "pk",
@@ -240,7 +233,7 @@ def _assignment_facts(qs: QuerySet) -> list[dict[str, Any]]:
             "assigned_on",
             "reply_due_on",
             "replied_on",
-            "open_due_on",
+            "overdue",
             "met",
             "proposal__session_id",
             "proposal__category",
@@ -318,11 +311,6 @@ def _month(d: datetime.date | datetime.datetime | None) -> str | None:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def _is_overdue(row: dict[str, Any], today: datetime.date) -> bool:
-    due = row["open_due_on"]
-    return row["state"] in OPEN_ASSIGNMENT_STATES and due is not None and due < today
-
-
 def _is_replied(row: dict[str, Any]) -> bool:
     return row["replied_on"] is not None
 
@@ -354,7 +342,7 @@ def _add_item(
         replied = int(all(_is_replied(r) for r in replying))
         on_time = int(all(_is_on_time(r) for r in replying))
         met = int(any(r["met"] for r in everyone))
-    overdue = int(any(_is_overdue(r, today) for r in everyone))
+    overdue = int(any(r["overdue"] for r in everyone))
     results: list[str] = []
     sent = published = rated = satisfied = 0
     for r in replying:
@@ -408,7 +396,7 @@ def compute(
         date_from=date_from,
         date_to=date_to,
     )
-    facts = _assignment_facts(scope)
+    facts = _assignment_facts(scope, today)
     replying = any(r["role"] in REPLYING_ROLES for r in facts)
     feedback = _feedback_facts(scope.filter(role__in=REPLYING_ROLES)) if replying else {}
 
@@ -521,18 +509,9 @@ def _label_and_order(group_by: str, rows: list[Figures]) -> list[Figures]:
 
 
 def overdue_by_unit(*, today: datetime.date | None = None) -> dict[int, int]:
-    """Open assignments past their current due date, counted per unit (one query)."""
-    today = today or _today()
-    late = DueDate.objects.filter(
-        assignment=OuterRef("pk"),
-        round=OuterRef("round"),
-        clock__in=REPLY_CLOCKS,
-        completed_on__isnull=True,
-        due_on__lt=today,
-    )
+    """Overdue assignments (``proposals.selectors``), counted per unit (one query)."""
     rows = (
-        Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES)
-        .filter(Exists(late))
+        filter_due(Assignment.objects.all(), "overdue", today or _today())
         .order_by()
         .values("unit_id")
         .annotate(n=Count("pk"))

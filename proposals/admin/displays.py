@@ -20,6 +20,15 @@ from proposals.models import (
     Transition,
     state_change_label,
 )
+from proposals.selectors import (
+    DONE,
+    DONE_LATE,
+    DUE_TODAY,
+    ENDED,
+    OVERDUE,
+    WINDOW_CLOSED,
+    due_standing,
+)
 
 
 def _when(value: datetime.datetime | None) -> str:
@@ -60,20 +69,27 @@ def _transitions_table(transitions: Iterable[Transition]) -> SafeString:
 
 
 def due_status(d: DueDate, on: datetime.date | None = None) -> SafeString:
-    """完成 / 剩 N 天 / 逾期 N 天 (red), as the due-date tables and the dashboard show it."""
-    if d.completed_on is not None:
-        late = d.completed_on > d.due_on
+    """完成 / 剩 N 天 / 逾期 N 天 (red) / 已结束 / 窗口已过, as the due-date tables show it
+    (``proposals.selectors.due_standing`` decides which)."""
+    on = on or _models.today()
+    standing = due_standing(d, on)
+    if standing in (DONE, DONE_LATE):
+        late = standing == DONE_LATE
         return format_html(
             '<span class="due {}">{}</span>',
             "due-late-done" if late else "due-done",
             _("逾期完成") if late else _("已完成"),
         )
-    days = (d.due_on - (on or _models.today())).days
-    if days < 0:
+    if standing == ENDED:
+        return format_html('<span class="due due-ended">{}</span>', _("已结束（不再需要）"))
+    if standing == WINDOW_CLOSED:
+        return format_html('<span class="due due-ended">{}</span>', _("期限已过（已签收）"))
+    days = (d.due_on - on).days
+    if standing == OVERDUE:
         return format_html(
             '<span class="due due-overdue">{}</span>', _("逾期 %(n)d 天") % {"n": -days}
         )
-    if days == 0:
+    if standing == DUE_TODAY:
         return format_html('<span class="due due-soon">{}</span>', _("今天到期"))
     return format_html(
         '<span class="due {}">{}</span>',

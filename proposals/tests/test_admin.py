@@ -225,11 +225,8 @@ def test_the_assign_form_creates_a_lead_and_a_co_assignment_with_due_dates(
         "first_contact",
         "reply",
     }
-    assert set(co.due_dates.values_list("clock", flat=True)) == {
-        "reassignment",
-        "first_contact",
-        "co_opinion",
-    }
+    # 沟通见面 is the lead's duty, not the co-handling unit's.
+    assert set(co.due_dates.values_list("clock", flat=True)) == {"reassignment", "co_opinion"}
     assert lead.due_dates.get(clock="reply").due_on == datetime.date(2027, 2, 2)
 
 

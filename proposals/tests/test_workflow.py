@@ -193,7 +193,8 @@ def test_assigning_a_lead_and_a_co_unit_computes_their_due_dates(
     )
     assert lead_dues["reassignment"].due_on == D(2024, 3, 11)
     co_dues = {d.clock: d.due_on for d in co.due_dates.all()}
-    assert set(co_dues) == {"reassignment", "first_contact", "co_opinion"}
+    # 沟通见面 is the lead's duty, not the co-handling unit's (docs/domain.md, Deadlines).
+    assert set(co_dues) == {"reassignment", "co_opinion"}
     assert co_dues["co_opinion"] == D(2024, 4, 1)
     assert audit_rows(lead).get().verb == "assign"
     assert audit_rows(p).filter(verb="assign").count() == 1

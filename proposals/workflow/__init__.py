@@ -12,7 +12,8 @@ The verbs are split by subject — ``errors``, ``guards`` (role and state checks
 audit record), ``proposals``, ``coproposers``, ``assignments``, ``extensions``, ``calendar``,
 ``attachments`` — and every name callers use is re-exported here, so they import from
 ``proposals.workflow`` and need not know which module holds a verb. The modules import
-``errors`` and ``guards`` (and ``proposals`` imports ``coproposers``), never this package.
+``errors`` and ``guards`` (``proposals`` also ``coproposers`` and ``assignments``), never
+this package.
 """
 
 from proposals.workflow.assignments import (
@@ -20,6 +21,7 @@ from proposals.workflow.assignments import (
     accept_assignment,
     approve_reassignment,
     assign_proposal,
+    close_open_co_assignments,
     log_contact,
     mark_assignment_replied,
     mark_opinion_sent,
@@ -76,6 +78,7 @@ __all__ = [
     "approve_reassignment",
     "assign_proposal",
     "check_state",
+    "close_open_co_assignments",
     "close_proposal",
     "confirm_coproposal",
     "decline_coproposal",

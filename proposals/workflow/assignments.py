@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from proposals import deadlines, events
 from proposals.models import (
     ASSIGNMENT_TRANSITIONS,
+    OPEN_ASSIGNMENT_STATES,
     PROPOSAL_TRANSITIONS,
     Assignment,
     AssignmentState,
@@ -52,12 +53,11 @@ class UnitRole:
 
 
 def _clocks_for(role: str) -> list[str]:
-    clocks = [DueDate.Clock.REASSIGNMENT, DueDate.Clock.FIRST_CONTACT]
+    """A co-handling unit owes its opinion; meeting the proposers (沟通见面) and the reply are
+    the lead's and the separate units' duties (docs/domain.md, Deadlines)."""
     if role == Assignment.Role.CO:
-        clocks.append(DueDate.Clock.CO_OPINION)
-    else:
-        clocks.append(DueDate.Clock.REPLY)
-    return clocks
+        return [DueDate.Clock.REASSIGNMENT, DueDate.Clock.CO_OPINION]
+    return [DueDate.Clock.REASSIGNMENT, DueDate.Clock.FIRST_CONTACT, DueDate.Clock.REPLY]
 
 
 def _rule_for(clock: str, proposal: Proposal) -> tuple[int, str]:
@@ -318,9 +318,29 @@ def mark_assignment_replied(
         .exclude(role=Assignment.Role.CO)
         .exclude(state=AssignmentState.REPLIED)
     )
+    if assignment.role == Assignment.Role.LEAD:
+        close_open_co_assignments(proposal, actor=actor, note=_("主办单位已答复，未收到会办意见"))
     if proposal.status == ProposalStatus.ASSIGNED and not waiting.exists():
         _move_proposal(proposal, "mark_replied", actor)
     return assignment
+
+
+def close_open_co_assignments(proposal: Proposal, *, actor: User | None, note: str) -> int:
+    """End the 会办 assignments still open as 未提供会办意见; how many were closed.
+
+    Called when the lead unit has replied (it recorded why it went ahead without them) and
+    when the proposal closes: a co-handling unit is not chased for an opinion nobody waits
+    for any more, and its assignment does not count as the proposal being late. An opinion
+    already signed may still be delivered afterwards (``mark_opinion_sent``), late.
+    """
+    closing = list(
+        proposal.assignments.select_for_update()
+        .filter(role=Assignment.Role.CO, state__in=list(OPEN_ASSIGNMENT_STATES))
+        .order_by("pk")
+    )
+    for co in closing:
+        _move_assignment(co, "close_without_opinion", actor, note=note)
+    return len(closing)
 
 
 @transaction.atomic

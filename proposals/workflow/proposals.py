@@ -13,6 +13,7 @@ from proposals.models import (
     Session,
     User,
 )
+from proposals.workflow.assignments import close_open_co_assignments
 from proposals.workflow.coproposers import _require_coproposers_confirmed
 from proposals.workflow.errors import InvalidInput
 from proposals.workflow.guards import (
@@ -141,4 +142,6 @@ def close_proposal(proposal: Proposal | int, *, actor: User, note: str = "") -> 
     proposal = _lock_proposal(proposal)
     check_state(PROPOSAL_TRANSITIONS, "close", proposal.status, ProposalStatus)
     require_committee(actor)
+    # Every open assignment ends with its proposal (only 会办 ones can still be open here).
+    close_open_co_assignments(proposal, actor=actor, note=_("提案已办结"))
     return _move_proposal(proposal, "close", actor, note=note)

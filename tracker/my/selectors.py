@@ -32,6 +32,7 @@ from proposals.models import (
     Transition,
 )
 from proposals.models import today as _today
+from proposals.selectors import OVERDUE, RUNNING, due_standing
 from replies.models import Feedback, Reply, ReplyState
 from replies.workflow import feedback_speaker, proposal_number_text
 
@@ -140,10 +141,12 @@ class DueRow:
     due_on: datetime.date
     completed_on: datetime.date | None
     explanation: str
+    #: ``proposals.selectors.due_standing``: past due, ended unmet, running …
+    standing: str = RUNNING
 
     @property
     def overdue(self) -> bool:
-        return self.completed_on is None and self.due_on < _today()
+        return self.standing == OVERDUE
 
 
 def due_dates(proposal: Proposal) -> list[DueRow]:
@@ -156,6 +159,7 @@ def due_dates(proposal: Proposal) -> list[DueRow]:
         .prefetch_related("due_dates")
     )
     rows = []
+    today = _today()
     for a in assignments:
         for d in sorted(a.due_dates.all(), key=lambda d: d.due_on):
             if d.round == a.round and d.clock in PROPOSER_CLOCKS:
@@ -166,6 +170,7 @@ def due_dates(proposal: Proposal) -> list[DueRow]:
                         due_on=d.due_on,
                         completed_on=d.completed_on,
                         explanation=d.explanation,
+                        standing=due_standing(d, today),
                     )
                 )
     return rows

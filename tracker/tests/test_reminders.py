@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from proposals import workflow as pwf
 from proposals.models import Assignment, DueDate
+from proposals.tests import factories as f
 from proposals.workdays import WorkCalendar
 from tracker import reminders
 from tracker.models import Digest, NotificationPreference, Reminder, ReminderClock, ScanRun
@@ -258,13 +259,19 @@ def test_a_done_item_gets_nothing(people, committee, scan, mailoutbox):
     assert (Reminder.objects.count(), mailoutbox) == (0, [])
 
 
-def test_a_co_handling_unit_is_not_chased_once_the_proposal_is_answered(people):
+def test_a_co_handling_unit_is_not_chased_once_the_lead_has_replied(people):
     co = open_item(people.unit_b, due_on=D(2026, 11, 20), clock=DueDate.Clock.CO_OPINION, role="co")
+    lead = f.AssignmentFactory(
+        proposal=co.proposal, unit=people.unit_a, role="lead", state=Assignment.State.ACCEPTED
+    )
+    co.proposal.status = "assigned"
+    co.proposal.save(update_fields=["status"])
     assert plan_steps(MONDAY) == [("co_opinion", -1)]
 
-    co.proposal.status = "replied"
-    co.proposal.save(update_fields=["status"])
+    pwf.mark_assignment_replied(lead, actor=None, on=D(2026, 11, 27))
 
+    co.refresh_from_db()
+    assert co.state == Assignment.State.CLOSED_WITHOUT_OPINION
     assert plan_steps(MONDAY) == []
 
 
