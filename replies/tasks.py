@@ -3,15 +3,18 @@
 The signed letters' renders are ``OutboxTask``s: queued while the broker is unreachable, they
 wait in the outbox (``proposals.outbox``) instead of failing the signature that started them.
 A draft's preview is not: one rendered after an outage is of no use (``replies.previews``).
+
+The workflow queues the renders (``replies.workflow``, on commit) and imports this module; this
+module imports the rendering (``replies.rendering``), never the workflow.
 """
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
 from proposals.outbox import OutboxTask, deliver
+from replies import rendering
 from replies.pdf import RENDER_TIME_LIMIT
 from replies.previews import PREVIEW_WALL_LIMIT
-from replies.workflow import PdfRenderFailed
 
 #: A render is tried this many times (the first and five retries) before the letter is
 #: 生成失败; the attempts are counted on the letter, so a redelivered message or a second task
@@ -46,12 +49,10 @@ def render_signed_pdf(self, kind: str, pk: int) -> bool:
     """Render and store a signed letter's PDF. A failure is recorded on the letter and retried
     with backoff until the letter has failed ``PDF_MAX_ATTEMPTS`` times, then it is 生成失败.
     Run eagerly (no broker: ``make run``), one attempt: a retry would hold the request."""
-    from replies.workflow import store_signed_pdf
-
     max_attempts = 1 if self.request.is_eager else PDF_MAX_ATTEMPTS
     try:
-        return store_signed_pdf(kind, pk, max_attempts=max_attempts)
-    except PdfRenderFailed as exc:
+        return rendering.store_signed_pdf(kind, pk, max_attempts=max_attempts)
+    except rendering.PdfRenderFailed as exc:
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
 
 
@@ -60,10 +61,8 @@ def render_missing_pdfs() -> int:
     """Hourly (beat): send what the outbox holds, then enqueue again every signed letter still
     without its PDF after 15 minutes, so a render lost with the broker is made up for; a letter
     is never rendered twice, and one in 生成失败 waits for 重新生成."""
-    from replies.workflow import RENDER_GRACE, unrendered_letters
-
     deliver()
-    missing = unrendered_letters(grace=RENDER_GRACE, limit=2000)
+    missing = rendering.unrendered_letters(grace=rendering.RENDER_GRACE, limit=2000)
     for kind, pk in missing:
         render_signed_pdf.delay(kind, pk)
     return len(missing)

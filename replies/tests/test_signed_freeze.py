@@ -22,7 +22,7 @@ from proposals import workflow as pwf
 from proposals.models import Membership
 from proposals.tests import factories as f
 from proposals.tests.pg_roles import as_owner_without_triggers, make_app_role
-from replies import freeze
+from replies import freeze, rendering
 from replies import workflow as rwf
 from replies.models import (
     OPINION_TRANSITIONS,
@@ -397,7 +397,12 @@ def test_a_letter_whose_hash_was_cleared_is_never_rendered_again(
     """The owner (triggers off) clears the hash: the render task, 重新生成 and 送达 all refuse
     to print a second "signed" PDF from what the row says now."""
     renders = []
-    monkeypatch.setattr(rwf, "render_pdf", lambda obj: renders.append(obj.pk) or b"%PDF-1.7 x")
+
+    def render(obj) -> bytes:
+        renders.append(obj.pk)
+        return b"%PDF-1.7 x"
+
+    monkeypatch.setattr(rendering, "render_pdf", render)
     for letter in (letters.reply, letters.opinion):
         update(
             app_role,
@@ -414,7 +419,7 @@ def test_a_letter_whose_hash_was_cleared_is_never_rendered_again(
         with pytest.raises(rwf.WrongState):
             rwf.rerender_pdf(letter, actor=letters.committee)
         with pytest.raises(rwf.PdfAlreadyStored):
-            rwf._store_pdf(letter, kind)
+            rendering._store_pdf(letter, kind)
     with pytest.raises(rwf.WrongState) as info:
         rwf.send_reply(letters.reply, actor=clerk_a)
     assert info.value.code == "pdf_damaged"

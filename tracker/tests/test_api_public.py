@@ -15,6 +15,7 @@ from proposals.models import Unit
 from proposals.tests import factories as f
 from replies import workflow as rwf
 from replies.models import Disclosure, Reply
+from replies.workflow import replies as rwf_replies
 from tracker.tests import api_support as s
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +122,7 @@ def test_a_published_reply_whose_pdf_is_not_stored_yet_has_no_pdf_url(h, session
     # 送达 renders a missing PDF itself: sent without that, as an imported reply still rendering
     # (a stored PDF cannot be dropped afterwards: the database writes it once).
     with monkeypatch.context() as patch:
-        patch.setattr(rwf, "_require_pdf", lambda reply: None)
+        patch.setattr(rwf_replies, "_require_pdf", lambda reply: None)
         done = s.handled(h, session=session, lead=p1.proposer, store_pdf=False)
     row = Client().get(f"{LIST}{done.reply.pk}/").json()
     assert row["pdf_url"] is None

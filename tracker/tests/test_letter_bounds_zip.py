@@ -17,6 +17,7 @@ from proposals.models import Assignment
 from proposals.tests import factories as f
 from replies import workflow as rwf
 from replies.models import Reply
+from replies.workflow import common as rwf_common
 from tracker import admin_tasks, jobs
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def signed_reply(session, committee, unit, clerk, signer, body: str = BODY) -> R
 def signed_before_the_rules(monkeypatch, *args) -> Reply:
     """A 75,000-character reply signed as the probe signed it, before the size rules."""
     with monkeypatch.context() as m:
-        m.setattr(rwf, "_require_renderable", lambda obj: None)
+        m.setattr(rwf_common, "_require_renderable", lambda obj: None)
         return signed_reply(*args, body="字" * 75_000)
 
 

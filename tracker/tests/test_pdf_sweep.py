@@ -10,9 +10,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from replies import tasks
+from replies import rendering, tasks
 from replies import workflow as rwf
 from replies.models import CoOpinion, Reply
+from replies.workflow import replies as rwf_replies
 from tracker.tests import api_support as s
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +24,13 @@ HOUR = datetime.timedelta(hours=1)
 def signed(committee, session, tmp_path, settings, monkeypatch):
     """A reply and a co-handling opinion, both signed; their on-commit render never ran (the
     test's transaction does not commit), as if the broker had lost the task. (送达 renders a
-    missing PDF itself — ``replies.workflow._require_pdf`` — so it is sent here without that:
-    a reply that reached the system without one, as an imported letter does. A stored PDF
+    missing PDF itself — ``replies.workflow.replies._require_pdf`` — so it is sent here without
+    that: a reply that reached the system without one, as an imported letter does. A stored PDF
     cannot be dropped afterwards: the database writes it once.)"""
     settings.MEDIA_ROOT = tmp_path
     p1 = s.member("p1", "张文浩")
     with monkeypatch.context() as patch:
-        patch.setattr(rwf, "_require_pdf", lambda reply: None)
+        patch.setattr(rwf_replies, "_require_pdf", lambda reply: None)
         done = s.handled(s.handling(committee), session=session, lead=p1.proposer)
     return done
 
@@ -49,7 +50,7 @@ def test_signed_letters_without_a_pdf_are_found_once_the_grace_period_is_over(si
 def test_the_sweep_renders_each_missing_pdf_once(signed, eager_tasks, monkeypatch):
     real = rwf.unrendered_letters
     monkeypatch.setattr(
-        rwf, "unrendered_letters", lambda **kw: real(now=timezone.now() + HOUR, **kw)
+        rendering, "unrendered_letters", lambda **kw: real(now=timezone.now() + HOUR, **kw)
     )
     assert tasks.render_missing_pdfs() == 2
     reply = Reply.objects.get(pk=signed.reply.pk)
