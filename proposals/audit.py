@@ -278,7 +278,7 @@ class Break:
 class Verification:
     """What ``verify`` found: rows checked, time taken, the first break and how many."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows = 0
         self.seconds = 0.0
         self.first: Break | None = None

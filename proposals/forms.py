@@ -8,15 +8,20 @@ on them (the merge target of the same session, the proposers of the proposal).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.admin.widgets import AdminDateWidget, FilteredSelectMultiple
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect, FilteredSelectMultiple
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from proposals.districts import district_key, unit_sort_key
 from proposals.models import (
     Assignment,
     ContactRecord,
@@ -24,6 +29,7 @@ from proposals.models import (
     ProposalAttachment,
     ProposalStatus,
     Proposer,
+    Session,
     Unit,
     today,
 )
@@ -76,25 +82,50 @@ class _ProposalChoiceField(forms.ModelChoiceField):
         return f"{obj.number} {obj.title}" if obj.number else obj.title
 
 
+def merge_targets(sessions: Iterable[int], excluded: Iterable[int]) -> QuerySet:
+    """What a proposal may be merged into: a filed or assigned proposal of its session."""
+    return (
+        Proposal.objects.filter(
+            session_id__in=list(sessions),
+            status__in=[ProposalStatus.FILED, ProposalStatus.ASSIGNED],
+        )
+        .exclude(pk__in=list(excluded))
+        .order_by("session", "serial")
+    )
+
+
+class MergeTargetSelect(AutocompleteSelect):
+    """The admin's select2 search box, asking the proposal admin's ``merge-targets`` view
+    (the session's filed and assigned proposals, by number, title, proposer or unit) instead
+    of listing every filed proposal in a dropdown."""
+
+    def __init__(self, sessions: Sequence[int] = (), excluded: Sequence[int] = ()) -> None:
+        super().__init__(Proposal._meta.get_field("merged_into"), admin.site)
+        self.sessions, self.excluded = list(sessions), list(excluded)
+
+    def get_url(self) -> str:
+        url = reverse(f"{self.admin_site.name}:proposals_proposal_merge_targets")
+        query = [("session", s) for s in self.sessions] + [("exclude", e) for e in self.excluded]
+        return f"{url}?{urlencode(query)}"
+
+
 class MergeProposalForm(TransitionForm):
     target = _ProposalChoiceField(
         label=_("并入提案"),
         queryset=Proposal.objects.none(),
-        help_text=_("只能并入同一届次会议中已立案或已交办的提案。"),
+        help_text=_("输入提案号、案由或提案者查找；只能并入同一届次会议中已立案或已交办的提案。"),
     )
     note = _note_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        sessions = {p.session_id for p in self.objects}
-        self.fields["target"].queryset = (
-            Proposal.objects.filter(
-                session_id__in=sessions,
-                status__in=[ProposalStatus.FILED, ProposalStatus.ASSIGNED],
-            )
-            .exclude(pk__in=[p.pk for p in self.objects])
-            .order_by("session", "serial")
-        )
+        sessions = sorted({p.session_id for p in self.objects})
+        excluded = [p.pk for p in self.objects]
+        target = self.fields["target"]
+        target.queryset = merge_targets(sessions, excluded)
+        target.widget = MergeTargetSelect(sessions, excluded)
+        target.widget.choices = target.choices
+        target.widget.is_required = True
 
 
 class UnitPicker(FilteredSelectMultiple):
@@ -105,8 +136,33 @@ class UnitPicker(FilteredSelectMultiple):
         return format_html('<div class="related-widget-wrapper">{}</div>', html)
 
 
+def home_districts(proposals: Iterable[Proposal]) -> list[str]:
+    """The districts of the proposals' sessions, in order, each once (one query)."""
+    ids = [p.session_id for p in proposals]
+    districts = dict(Session.objects.filter(pk__in=ids).values_list("pk", "district"))
+    return list(dict.fromkeys(districts[i] for i in ids if districts.get(i)))
+
+
+def grouped_units(units: Iterable[Unit], home: Sequence[str]) -> list[tuple[str, list]]:
+    """The units as ``<optgroup>`` choices: one group per district, the home districts first
+    (``districts.unit_sort_key``), sorted by short name within. A unit of another district is
+    labelled with it too, for the two-box pickers, which show no groups once filtered."""
+    homes = {district_key(d) for d in home}
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for unit in sorted(units, key=lambda u: unit_sort_key(u, home)):
+        known = district_key(unit.district)
+        group = known or str(_("未标明所属区"))
+        label = str(unit) if not known or known in homes else f"【{known}】{unit}"
+        groups.setdefault(group, []).append((unit.pk, label))
+    return list(groups.items())
+
+
 class AssignProposalForm(TransitionForm):
-    """One lead unit with co-handling units, or separate units — in one form."""
+    """One lead unit with co-handling units, or separate units — in one form.
+
+    The units are grouped by district, the proposal's own first; picking one of another
+    district takes a reason, which the workflow asks for and records (``assign_proposal``).
+    """
 
     lead_unit = forms.ModelChoiceField(
         label=_("主办单位"), queryset=Unit.objects.none(), required=False
@@ -126,12 +182,25 @@ class AssignProposalForm(TransitionForm):
     )
     assigned_on = forms.DateField(label=_("交办日期"), initial=today, widget=AdminDateWidget)
     note = _note_field()
+    cross_district_reason = _note_field(_("跨区交办理由"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         units = Unit.objects.filter(is_active=True).order_by("name")
+        home = home_districts(self.objects)
+        groups = grouped_units(units, home)
         for name in ("lead_unit", "co_units", "separate_units"):
-            self.fields[name].queryset = units
+            field = self.fields[name]
+            field.queryset = units
+            field.choices = ([("", "---------")] if name == "lead_unit" else []) + groups
+        reason = self.fields["cross_district_reason"]
+        if home:
+            reason.help_text = _(
+                "本届次会议所属区：%(home)s。交办给其他区的单位（标有【区名】）时须填写理由，"
+                "理由记入办理经过。"
+            ) % {"home": "、".join(home)}
+        else:
+            reason.help_text = _("交办给其他区的单位时须填写理由，理由记入办理经过。")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

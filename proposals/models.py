@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
@@ -19,7 +20,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from proposals.districts import district_named_in
 from proposals.validators import validate_attachment
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
 
 
 class User(AbstractUser):
@@ -77,6 +82,12 @@ class Unit(models.Model):
 
     name = models.CharField(_("单位名称"), max_length=100, unique=True)
     short_name = models.CharField(_("简称"), max_length=30, blank=True)
+    district = models.CharField(
+        _("所属区"),
+        max_length=20,
+        blank=True,
+        help_text=_("例如：长宁。留空则按发文机关标志中的区名填写（如“上海市长宁区…”）。"),
+    )
     organ_name = models.CharField(
         _("发文机关标志"),
         max_length=100,
@@ -102,6 +113,14 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.short_name or self.name
+
+    def save(self, *args, **kwargs):
+        # The letterhead names the district; typed only when it does not (a municipal body).
+        if not self.district:
+            self.district = district_named_in(self.organ_name, self.name)
+            if kwargs.get("update_fields") is not None and self.district:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "district"}
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):
@@ -348,7 +367,7 @@ EDITABLE_PROPOSAL_STATES: frozenset[str] = PROPOSAL_TRANSITIONS["revise"][0]
 
 #: How each state code of an audit row reads (the calendar's day kinds included). Other apps
 #: add theirs (``replies/models.py``); assignments' states are added below their class.
-STATE_LABELS: dict[str, str] = {
+STATE_LABELS: dict[str, StrOrPromise] = {
     **dict(ProposalStatus.choices),
     "workday": _("上班"),
     "day_off": _("休息"),
@@ -365,8 +384,11 @@ def state_change_label(from_state: str, to_state: str) -> str:
 
 
 #: How each workflow verb reads in timelines and the audit list. Other apps add theirs.
-VERB_LABELS: dict[str, str] = {
+VERB_LABELS: dict[str, StrOrPromise] = {
     "draft": _("起草提案"),
+    "enter": _("录入提案"),
+    "edit_proposal": _("修改提案信息"),
+    "delete_draft": _("删除草稿"),
     "revise": _("修改提案"),
     "confirm_coproposal": _("确认联名"),
     "decline_coproposal": _("不参加联名"),
@@ -393,12 +415,16 @@ VERB_LABELS: dict[str, str] = {
     "close_without_opinion": _("结束会办"),
     "set_day_override": _("调整工作日"),
     "delete_day_override": _("删除工作日调整"),
+    "enter_calendar_year": _("录入年度节假日安排"),
+    "withdraw_calendar_year": _("撤销年度节假日录入"),
+    "recompute_reply_due": _("重算答复期限"),
     "add_attachment": _("上传附件"),
+    "remove_attachment": _("删除附件"),
     "purge_audit": _("清理过期操作记录"),
 }
 
 
-class ProposalQuerySet(models.QuerySet):
+class ProposalQuerySet(models.QuerySet["Proposal"]):
     def visible_to(self, user: User) -> ProposalQuerySet:
         """Proposals ``user`` may see: all for the committee and the supervision office; for a
         unit's staff those with an active assignment to their unit; for a proposer their own
@@ -462,7 +488,7 @@ class Proposal(models.Model):
         related_name="led_proposals",
         verbose_name=_("第一提案人"),
     )
-    co_proposers = models.ManyToManyField(
+    co_proposers: models.ManyToManyField[Proposer, CoProposer] = models.ManyToManyField(
         Proposer,
         through="CoProposer",
         related_name="cosigned_proposals",
@@ -570,7 +596,7 @@ def attachment_path(instance: ProposalAttachment, filename: str) -> str:
     return f"proposals/{instance.proposal_id or 'new'}/{uuid.uuid4().hex}{suffix}"
 
 
-class AttachmentQuerySet(models.QuerySet):
+class AttachmentQuerySet(models.QuerySet["ProposalAttachment"]):
     def visible_to(self, user: User) -> AttachmentQuerySet:
         """The attachments of the proposals ``user`` may see."""
         return self.filter(proposal__in=Proposal.objects.visible_to(user).values("pk"))
@@ -650,7 +676,7 @@ OPEN_ASSIGNMENT_STATES = frozenset(
 )
 
 
-class AssignmentQuerySet(models.QuerySet):
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def active(self) -> AssignmentQuerySet:
         """Assignments that count: everything but those withdrawn after reassignment."""
         return self.exclude(state=AssignmentState.WITHDRAWN)
@@ -851,7 +877,7 @@ class ExtensionRequest(models.Model):
         return f"{self.due_on_then} → {self.requested_due_on}（{self.get_state_display()}）"
 
 
-class ContactRecordQuerySet(models.QuerySet):
+class ContactRecordQuerySet(models.QuerySet["ContactRecord"]):
     def visible_to(self, user: User) -> ContactRecordQuerySet:
         """The contacts of the assignments ``user`` may see (a unit's own, or all for the
         committee and the supervision office)."""
@@ -904,7 +930,7 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-class TransitionQuerySet(models.QuerySet):
+class TransitionQuerySet(models.QuerySet["Transition"]):
     def bulk_create(self, objs, *args, **kwargs):
         """Many rows at once go through the chain too (``proposals.audit.append``); the options
         of ``bulk_create`` (conflicts, batch size) do not apply to an append-only trail."""
@@ -1086,6 +1112,40 @@ class DayOverride(models.Model):
     def __str__(self) -> str:
         kind = _("上班") if self.is_workday else _("休息")
         return f"{self.date:%Y-%m-%d} {kind}"
+
+
+class CalendarYear(models.Model):
+    """A year whose official holiday notice the committee has entered into the calendar.
+
+    One override does not make a year complete (春节 may still be missing), so a year the
+    ``chinesecalendar`` package does not know counts as entered only once the committee says
+    so here, naming the State Council notice it typed in. Until then its due dates carry a
+    warning and no reminder goes out on the fixed-date statutory holidays (``workdays``).
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    source = models.CharField(
+        _("依据"),
+        max_length=200,
+        help_text=_("例如：国务院办公厅关于2027年部分节假日安排的通知"),
+    )
+    entered_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("录入人"),
+    )
+    entered_at = models.DateTimeField(_("录入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("年度节假日安排")
+        verbose_name_plural = _("年度节假日安排")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}"
 
 
 def today() -> datetime.date:

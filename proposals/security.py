@@ -170,7 +170,7 @@ class OldPasswordCountedForm(PasswordChangeForm):
 class OldPasswordCountedMixin:
     """For a ``PasswordChangeView``: its form gets the request (the lockout keys on it)."""
 
-    form_class = OldPasswordCountedForm
+    form_class: type[PasswordChangeForm] | None = OldPasswordCountedForm
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}

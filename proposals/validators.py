@@ -175,7 +175,7 @@ def _check_pdf(data: bytes) -> None:
     from pypdf.errors import LimitReachedError
 
     try:
-        with apply_configuration(**_PDF_DECODING_LIMITS):
+        with apply_configuration(None, **_PDF_DECODING_LIMITS):
             _PdfInspection(data).run()
     except ValidationError:
         raise
@@ -342,7 +342,7 @@ class _PdfActive(Exception):
 
 def _first(matches: Any, limit: int) -> list[Any]:
     """At most ``limit`` items of ``matches``; more is too complex."""
-    found = []
+    found: list[Any] = []
     for match in matches:
         if len(found) == limit:
             raise _PdfTooComplex(f"more than {limit} objects")

@@ -7,7 +7,7 @@ co-handling opinion, who may sign, once per proposer) belong to ``replies.workfl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.admin.widgets import AdminTextareaWidget
@@ -19,6 +19,9 @@ from proposals.models import Proposer
 from proposals.workflow import WorkflowError
 from replies import workflow
 from replies.models import CoOpinion, Feedback, Reply
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
 
 _TEXTAREA = {"rows": 4, "cols": 60}
 
@@ -65,7 +68,8 @@ class LetterForm(forms.ModelForm):
         self.fields["loaded_version"].initial = self.instance.version
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         error = self.refusal
         if error is not None:
             field = error.field if error.field in self.fields else None
@@ -177,7 +181,7 @@ class _ProposerChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-def _rating_field(label: str, *, required: bool) -> forms.ChoiceField:
+def _rating_field(label: StrOrPromise, *, required: bool) -> forms.ChoiceField:
     choices = Feedback.Rating.choices if required else [("", _("未填写")), *Feedback.Rating.choices]
     return forms.ChoiceField(
         label=label, choices=choices, required=required, widget=forms.RadioSelect
@@ -213,7 +217,9 @@ class FeedbackEntryForm(TransitionForm):
         ids: list[int] = []
         for reply in self.objects:
             ids += [p.pk for p in feedback_proposers(reply)]
-        self.fields["proposer"].queryset = Proposer.objects.filter(pk__in=ids)
+        proposer = self.fields["proposer"]
+        assert isinstance(proposer, forms.ModelChoiceField)  # declared so above
+        proposer.queryset = Proposer.objects.filter(pk__in=ids)
 
 
 def feedback_proposers(reply: Reply) -> list[Proposer]:

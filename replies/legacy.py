@@ -240,10 +240,11 @@ def _parse_date(text: str, warnings: list[str]) -> datetime.date | None:
         year, month, day = (int(g) for g in m.groups())
     elif m := _CN_DATE.search(text):
         year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
-        month, day = _cn_number(m.group(2)), _cn_number(m.group(3))
-        if month is None or day is None:
+        cn_month, cn_day = _cn_number(m.group(2)), _cn_number(m.group(3))
+        if cn_month is None or cn_day is None:
             warnings.append(f"日期无效：{m.group(0)}")
             return None
+        month, day = cn_month, cn_day
     else:
         return None
     try:

@@ -6,6 +6,8 @@ below are the one place that says which verb moves what where.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -65,8 +67,87 @@ RESULT_LABELS: dict[str, str] = {
 }
 
 
+#: The 办理结果 list each district's reply form offers, each label with its class: one word
+#: per class where the district has one, not the twelve near-synonyms. A session's district
+#: picks its list (``result_labels_for``); ``""`` is the list of a district not named here.
+#: The setting ``RESULT_LABELS_BY_DISTRICT`` (env, JSON ``{"区": {"label": "A", …}}``)
+#: replaces a district's list. Labels outside a list stay valid where they are today (legacy
+#: imports, signed letters); only the reply form refuses them.
+DEFAULT_RESULT_LABELS_BY_DISTRICT: dict[str, dict[str, str]] = {
+    "": {"解决或采纳": "A", "列入计划拟解决": "B", "因条件限制暂不能解决": "C", "留作参考": "D"},
+    "长宁": {
+        "解决或采纳": "A",
+        "采纳": "A",
+        "列入计划拟解决": "B",
+        "因条件限制暂不能解决": "C",
+        "留作参考": "D",
+    },
+    "普陀": {
+        "采纳解决": "A",
+        "采纳": "A",
+        "列入计划拟解决": "B",
+        "因条件限制暂不能解决": "C",
+        "留作参考": "D",
+    },
+    "宝山": {"解决采纳": "A", "列入计划拟解决": "B", "因条件限制暂不能解决": "C", "留作参考": "D"},
+    "杨浦": {
+        "已解决或基本解决": "A",
+        "正在解决或已列入计划": "B",
+        "因条件限制暂不能解决": "C",
+        "留作参考": "D",
+    },
+    "嘉定": {
+        "解决或采纳": "A",
+        "部分采纳": "B",
+        "计划解决": "B",
+        "因条件限制暂不能解决": "C",
+        "留作参考": "D",
+    },
+}
+
+
+def _district_key(district: str) -> str:
+    """``长宁区`` and ``长宁`` are one district."""
+    district = (district or "").strip()
+    return district.removesuffix("区") if len(district) > 2 else district
+
+
+def result_labels_by_district() -> dict[str, dict[str, str]]:
+    """The defaults with the setting's districts over them, checked: every class is A–D, and
+    a label the system knows keeps its class (the figures of past years count it so)."""
+    configured = getattr(settings, "RESULT_LABELS_BY_DISTRICT", None) or {}
+    merged = dict(DEFAULT_RESULT_LABELS_BY_DISTRICT)
+    for district, labels in configured.items():
+        if not isinstance(labels, dict) or not labels:
+            raise ImproperlyConfigured(
+                f"RESULT_LABELS_BY_DISTRICT[{district!r}] must map labels to A/B/C/D."
+            )
+        for label, cls in labels.items():
+            if cls not in ResultClass.values or RESULT_LABELS.get(label, cls) != cls:
+                raise ImproperlyConfigured(
+                    f"RESULT_LABELS_BY_DISTRICT[{district!r}][{label!r}] = {cls!r}: "
+                    f"the class must be A, B, C or D, and {RESULT_LABELS.get(label)!r} "
+                    "for a label the system already counts."
+                )
+        merged[_district_key(district)] = {k.strip(): v for k, v in labels.items()}
+    return merged
+
+
+def result_labels_for(district: str) -> dict[str, str]:
+    """The 办理结果 labels (label → class) the reply form offers in ``district``."""
+    by_district = result_labels_by_district()
+    return by_district.get(_district_key(district)) or by_district[""]
+
+
 def result_class_for(label: str) -> str:
-    return RESULT_LABELS.get(label.strip(), "")
+    """The class of any label the system accepts: the known twelve and the districts' own."""
+    label = label.strip()
+    if label in RESULT_LABELS:
+        return RESULT_LABELS[label]
+    for labels in result_labels_by_district().values():
+        if label in labels:
+            return labels[label]
+    return ""
 
 
 class Disclosure(models.TextChoices):
@@ -485,7 +566,10 @@ class FeedbackQuerySet(models.QuerySet):
 
 
 class Feedback(models.Model):
-    """A proposer's answer 征询意见 to a sent reply."""
+    """A proposer's answer 征询意见 to a sent reply: one per reply and proposer, dated
+    (``received_at``), never overwritten. A re-handling (重新办理) is answered through its own
+    reply, so every answer of every round is kept; the answer's round is its reply's
+    (``round``), which the figures read to tell 满意率（首轮） from 满意率（最终）."""
 
     class Rating(models.TextChoices):
         SATISFIED = "satisfied", _("满意")
@@ -530,3 +614,8 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposer} {self.get_rating_display()}"
+
+    @property
+    def round(self) -> int:
+        """The 办理轮次 answered: the round of the reply (2 for a re-handling reply)."""
+        return self.reply.round

@@ -343,7 +343,7 @@ def _vm(field: str) -> int:
 
 def _read_child(fd: int, deadline: float) -> bytes | None:
     """Everything the child writes, or None when it has not finished by ``deadline``."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
         if left <= 0:

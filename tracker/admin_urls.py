@@ -5,12 +5,14 @@ from django.contrib import admin
 from django.urls import path
 
 from tracker import admin_views as views
+from tracker.reports.views import annual_report_view
 
 app_name = "tracker_admin"
 wrap = admin.site.admin_view
 
 urlpatterns = [
     path("statistics/", wrap(views.statistics_view), name="statistics"),
+    path("statistics/annual-report/", wrap(annual_report_view), name="annual_report"),
     path("import/", wrap(views.import_view), name="import"),
     path("import/template/", wrap(views.import_template_view), name="import_template"),
     path("import/<str:job_id>/", wrap(views.import_job_view), name="import_job"),

@@ -194,21 +194,28 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
 
 
 def _stat_table(stats: statistics.Statistics) -> dict[str, Any]:
-    """Headers and formatted cells of the statistics table (rates as percentages)."""
+    """Headers and formatted cells of the statistics table (rates as percentages; ``—`` where
+    a figure means nothing at the row's level), the same rows as the workbook's."""
     columns = excel.STAT_COLUMNS
 
     def cells(figures: statistics.Figures) -> list[str]:
         out = []
         for _h, attribute, kind in columns:
             value = excel.stat_value(figures, attribute)
-            out.append(percent(value) if kind == "%" else str(value))
+            if value is None or kind == statistics.RATE:
+                out.append(percent(value))
+            else:
+                out.append(str(value))
         return out
 
-    rows = stats.rows if stats.group_by else []
+    body = excel.statistics_rows(stats)
+    groups = len(stats.rows) if stats.group_by else 0
     return {
         "headers": [h for h, _a, _k in columns],
-        "rows": [(r.label, cells(r)) for r in rows],
-        "total": (_("合计"), cells(stats.total)),
+        "rows": [(r.label, cells(r)) for r in body[:groups]],
+        "totals": [(r.label, cells(r)) for r in body[groups:]],
+        "note": excel.statistics_note(stats),
+        "definitions": statistics.definitions(),
     }
 
 
@@ -400,6 +407,9 @@ def _cell(model_admin: admin.ModelAdmin, name: str, obj: models.Model) -> Any:
         field, attr, value = lookup_field(name, obj, model_admin)
     except (AttributeError, models.ObjectDoesNotExist):
         return empty
+    when = excel.date_value(field, attr, value, obj)
+    if when is not None:
+        return when  # a date cell, not the page's text
     if field is not None and isinstance(field, models.BooleanField):
         return _("是") if value else _("否")
     if getattr(attr, "boolean", False):

@@ -21,6 +21,7 @@ import logging
 import os
 import tempfile
 import time
+from contextvars import Token
 
 # Before anything imports prometheus_client (it picks its storage at import): a worker that
 # serves its metrics counts in files shared by its pool processes.
@@ -56,7 +57,7 @@ logger = logging.getLogger("tracker.celery")
 REQUEST_ID_HEADER = "request_id"
 
 #: task id -> (token of the request id set for it, start time); the worker's own bookkeeping.
-_running: dict[str, tuple[object | None, float]] = {}
+_running: dict[str, tuple[Token[str | None] | None, float]] = {}
 
 
 @setup_logging.connect

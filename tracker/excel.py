@@ -16,10 +16,11 @@ Writing: every cell of every workbook the system writes goes through ``append_ro
 written as a string cell (never a formula, whatever it starts with), and text that a spreadsheet
 would take for a formula when typed (``=``, ``+``, ``-``, ``@``, tab, CR and their full-width
 forms) is also marked with Excel's text prefix (``quotePrefix``, the invisible leading
-apostrophe), so the cell shows the text as it is and stays text when edited. ``write_table``
-makes one sheet of a list (headers bold, frozen, filterable); ``write_statistics`` the
-statistics table with native Excel charts (per-group rates, result mix), so the report opens in
-Excel as it looks on the page. The system writes no CSV.
+apostrophe), so the cell shows the text as it is and stays text when edited; a date is a real
+date cell shown ``yyyy-mm-dd`` (``date_cell``), so that lists sort and compute by it.
+``write_table`` makes one sheet of a list (headers bold, frozen, filterable);
+``write_statistics`` the statistics table with native Excel charts (per-group rates, result
+mix), so the report opens in Excel as it looks on the page. The system writes no CSV.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -43,6 +45,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from tracker import statistics
 from tracker.statistics import RESULT_CLASSES, Statistics
 
 #: The committee's column headers (and the variants seen in districts' lists) → row keys.
@@ -402,14 +405,58 @@ def text_cell(ws, value: str) -> Cell:
     return cell
 
 
+#: How exported dates show (a real date cell: it sorts, filters and computes as a date).
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def date_cell(ws, value: datetime.date) -> Cell:
+    """``value`` as a date cell shown ``yyyy-mm-dd`` (a moment: local time, to the minute).
+
+    Excel has no time zones: an aware moment is written as the local time it was here.
+    """
+    fmt = DATE_FORMAT
+    if isinstance(value, datetime.datetime):
+        fmt = DATETIME_FORMAT
+        if timezone.is_aware(value):
+            value = timezone.localtime(value).replace(tzinfo=None)
+        value = value.replace(microsecond=0)  # Excel keeps milliseconds at most
+    cell = Cell(ws, value=value)
+    cell.number_format = fmt
+    return cell
+
+
+def date_value(field: Any, attr: Any, value: Any, obj: Any) -> datetime.date | None:
+    """The date a list column shows, if it shows one, for the list export to write as a date.
+
+    A date field's value; or, for a computed column that sorts by a date of the row (答复期限
+    sorts by ``reply_due_on``, 送达/公开 by ``sent_at``), that date, without the words the page
+    adds to it (逾期 N 天): the spreadsheet computes those itself. ``None`` for anything else.
+    """
+    if isinstance(value, datetime.date):
+        return value
+    ordering = getattr(attr, "admin_order_field", None)
+    if field is None and isinstance(ordering, str) and "__" not in ordering:
+        ordered = getattr(obj, ordering.lstrip("-"), None)
+        if isinstance(ordered, datetime.date):
+            return ordered
+    return None
+
+
 def append_row(ws, values: Iterable[Any]) -> None:
     """Append a row to ``ws``: every written workbook goes through here. Text becomes a
-    ``text_cell``; numbers, dates, booleans and empty cells stay what they are."""
+    ``text_cell``, a date a ``date_cell``; numbers, booleans and empty cells stay what they
+    are."""
     row: list[Any] = []
     for value in values:
         if isinstance(value, Promise):
             value = str(value)
-        row.append(text_cell(ws, value) if isinstance(value, str) else value)
+        if isinstance(value, str):
+            row.append(text_cell(ws, value))
+        elif isinstance(value, datetime.date):
+            row.append(date_cell(ws, value))
+        else:
+            row.append(value)
     ws.append(row)
 
 
@@ -438,35 +485,32 @@ def template_bytes() -> bytes:
     return write_table(_("立案提案"), headers, [example])
 
 
-STAT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    # (header, attribute, kind: "n" count, "%" rate)
-    ("立案数", "filed", "n"),
-    ("交办件数", "assigned", "n"),
-    ("已办复", "replied", "n"),
-    ("办复率", "reply_rate", "%"),
-    ("按期办复", "replied_on_time", "n"),
-    ("按期办复率", "on_time_rate", "%"),
-    ("已见面", "met", "n"),
-    ("见面率", "meeting_rate", "%"),
-    ("反馈数", "feedback", "n"),
-    ("满意和基本满意", "satisfied", "n"),
-    ("满意率", "satisfaction_rate", "%"),
-    *((f"{c}类", f"results.{c}", "n") for c in RESULT_CLASSES),
-    ("逾期", "overdue", "n"),
-    ("已送达答复", "sent", "n"),
-    ("已公开", "published", "n"),
-    ("公开率", "public_rate", "%"),
+#: The statistics' columns, from the one definitions module: (header, attribute, kind).
+STAT_COLUMNS: tuple[tuple[Any, str, str], ...] = tuple(
+    (m.label, m.attribute, m.kind) for m in statistics.MEASURES
 )
 
 
 def stat_value(figures: Any, attribute: str) -> Any:
-    if attribute.startswith("results."):
-        return figures.results[attribute.split(".", 1)[1]]
-    return getattr(figures, attribute)
+    """A figure's cell: its value, or ``None`` (an empty cell) where the figure means nothing
+    at the row's level (并案, 待交办 of a unit)."""
+    measure = statistics.MEASURE_BY_ATTRIBUTE[attribute]
+    if not measure.applies(getattr(figures, "level", statistics.PROPOSAL)):
+        return None
+    return measure.value(figures)
+
+
+def statistics_rows(stats: Statistics) -> list[Any]:
+    """The rows of a statistics table as the page and the workbook show them: one per group,
+    then the sum of the rows when it is another level than the total, then the total."""
+    if not stats.group_by:
+        return [stats.total]
+    return [*stats.rows, *([stats.rows_total] if stats.rows_total else []), stats.total]
 
 
 def write_statistics(stats: Statistics, *, title: str, scope: str) -> bytes:
-    """The statistics as on the page: the table (with a total row), the result mix, charts."""
+    """The statistics as on the page: the table (with its total rows), the result mix, charts,
+    and the 指标说明 (each figure's definition at both levels)."""
     book = Workbook()
     ws = book.active
     ws.title = _("办理统计")
@@ -477,12 +521,11 @@ def write_statistics(stats: Statistics, *, title: str, scope: str) -> bytes:
     append_row(ws, headers)
     first = 4
     rows = stats.rows if stats.group_by else [stats.total]
-    for figures in [*rows, *([stats.total] if stats.group_by else [])]:
-        label = figures.label or _("合计")
-        append_row(ws, [label, *(stat_value(figures, a) for _h, a, _k in STAT_COLUMNS)])
+    for figures in statistics_rows(stats):
+        append_row(ws, [figures.label, *(stat_value(figures, a) for _h, a, _k in STAT_COLUMNS)])
     last = ws.max_row
     for col, (_h, _a, kind) in enumerate(STAT_COLUMNS, start=2):
-        if kind == "%":
+        if kind == statistics.RATE:
             for r in range(first, last + 1):
                 ws.cell(row=r, column=col).number_format = "0.0%"
     for col in range(1, len(headers) + 1):
@@ -490,9 +533,11 @@ def write_statistics(stats: Statistics, *, title: str, scope: str) -> bytes:
         cell.font, cell.fill = _HEAD_FONT, _HEAD_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     if stats.group_by:
-        for col in range(1, len(headers) + 1):
-            cell = ws.cell(row=last, column=col)
-            cell.font, cell.fill = _TOTAL_FONT, _TOTAL_FILL
+        for r in range(first + len(rows), last + 1):
+            for col in range(1, len(headers) + 1):
+                cell = ws.cell(row=r, column=col)
+                cell.font, cell.fill = _TOTAL_FONT, _TOTAL_FILL
+    append_row(ws, [statistics_note(stats)])
     ws["A1"].font = Font(bold=True, size=14)
     ws.freeze_panes = "B4"
     widths = {1: max([_width(ws.cell(row=r, column=1).value) for r in range(3, last + 1)] + [8])}
@@ -538,7 +583,41 @@ def write_statistics(stats: Statistics, *, title: str, scope: str) -> bytes:
         )
         pie.set_categories(Reference(mix, min_col=1, min_row=2, max_row=1 + len(RESULT_CLASSES)))
         mix.add_chart(pie, "E2")
+    _write_definitions(book.create_sheet(_("指标说明")))
     return _save(book)
+
+
+def statistics_note(stats: Statistics) -> str:
+    """What the table's rows and totals count, in words (under the table, on the page too)."""
+    note = _("合计为不分组的统计（%(level)s）。") % {
+        "level": statistics.LEVEL_LABELS[stats.total_level]
+    }
+    if stats.rows_total is not None:
+        note += _(
+            "各单位按本单位主办、分办的交办件计（会办另计），一件提案由几个单位分办时各计一次，"
+            "会办意见逾期计入会办单位的逾期，故各单位之和可大于合计。"
+        )
+    total = stats.total
+    if stats.total_level == statistics.PROPOSAL and total.filed:
+        note += _("立案 %(f)d 件：已交办 %(a)d 件，并案 %(m)d 件，待交办 %(u)d 件。") % {
+            "f": total.filed,
+            "a": total.assigned,
+            "m": total.merged,
+            "u": total.unassigned,
+        }
+    return note
+
+
+def _write_definitions(ws: Any) -> None:
+    headers = [_("指标"), _("按提案计"), _("按承办单位的交办计")]
+    append_row(ws, headers)
+    for d in statistics.definitions():
+        append_row(ws, [d["label"], d["proposal"], d["assignment"]])
+    _format_sheet(ws, headers, len(statistics.MEASURES))
+    _fit_columns(ws, {1: 16, 2: 60, 3: 50})
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _result_label(c: str) -> str:

@@ -37,11 +37,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from proposals import workflow as pwf
-from proposals.models import CoProposer, Proposal, ProposalStatus, Proposer, Session, User
+from proposals.models import Proposal, ProposalStatus, Proposer, Session, User
 
 _SEPARATORS = re.compile(r"[、，,；;\s]+")
 _TRUE = {"1", "true", "yes", "y", "是", "重点", "√"}
@@ -127,6 +126,35 @@ def _proposers_by_name(names: Iterable[str]) -> dict[str, list[Proposer]]:
     return found
 
 
+def _coproposers(
+    row: Mapping[str, Any],
+    lead: Proposer | None,
+    proposers: Mapping[str, list[Proposer]],
+    error: Callable[[str, str], None],
+) -> list[Proposer]:
+    """The row's co-proposers found by name; who may co-sign is the workflow's rule
+    (``clean_coproposers``: each once, not the lead, serving members), asked here first so
+    that the error names the row."""
+    found: list[Proposer] = []
+    for name in _names(row.get("coproposers")):
+        matches = [p for p in proposers.get(name, []) if p.kind == Proposer.Kind.MEMBER]
+        if not matches:
+            error("coproposers", _("联名提案人“%(name)s”不在委员名单中。") % {"name": name})
+        elif len(matches) > 1:
+            error(
+                "coproposers",
+                _("有多位同名委员“%(name)s”，请先在系统中区分。") % {"name": name},
+            )
+        else:
+            found.append(matches[0])
+    if found:
+        try:
+            pwf.clean_coproposers(lead, found)
+        except pwf.InvalidInput as exc:
+            error("coproposers", exc.message)
+    return found
+
+
 def import_filed_proposals(
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -162,9 +190,10 @@ def import_filed_proposals(
         if result.errors:
             return result
         note = _("批量导入")
-        now = timezone.now()
         for row in checked:
-            proposal = Proposal.objects.create(
+            # Signed on paper: the committee's list is the co-proposers' confirmation.
+            proposal = pwf.enter_proposal(
+                actor=actor,
                 session=locked,
                 lead_proposer=row.lead,
                 title=row.title,
@@ -174,11 +203,8 @@ def import_filed_proposals(
                 suggestions=row.suggestions,
                 is_key=row.is_key,
                 supervising_leader=row.supervising_leader,
-            )
-            # Signed on paper: the committee's list is the co-proposers' confirmation.
-            CoProposer.objects.bulk_create(
-                CoProposer(proposal=proposal, proposer=p, position=i, confirmed_at=now)
-                for i, p in enumerate(row.coproposers, start=1)
+                coproposers=row.coproposers,
+                signed_on_paper=True,
             )
             pwf.submit_proposal(proposal, actor=actor)
             proposal = pwf.file_proposal(proposal, actor=actor, note=note)
@@ -188,6 +214,25 @@ def import_filed_proposals(
             if progress is not None:
                 progress(len(result.proposals), len(checked))
     return result
+
+
+def _lead(name: str, proposers: dict[str, list[Proposer]], error) -> Proposer | None:
+    """The row's 第一提案人, found by name among the proposers (one, and only one)."""
+    if not name:
+        error("lead_proposer", _("请填写第一提案人。"))
+        return None
+    matches = proposers.get(name, [])
+    if not matches:
+        error("lead_proposer", _("第一提案人“%(name)s”不在提案者名单中。") % {"name": name})
+        return None
+    if len(matches) > 1:
+        error(
+            "lead_proposer",
+            _("有%(n)s位同名提案者“%(name)s”，请先在系统中区分。")
+            % {"n": len(matches), "name": name},
+        )
+        return None
+    return matches[0]
 
 
 def _check_rows(
@@ -219,43 +264,10 @@ def _check_rows(
         elif len(title) > title_max:
             error("title", _("案由不能超过%(n)s字。") % {"n": title_max})
 
-        lead = None
         lead_name = _text(row, "lead_proposer")
-        if not lead_name:
-            error("lead_proposer", _("请填写第一提案人。"))
-        else:
-            matches = proposers.get(lead_name, [])
-            if not matches:
-                error(
-                    "lead_proposer",
-                    _("第一提案人“%(name)s”不在提案者名单中。") % {"name": lead_name},
-                )
-            elif len(matches) > 1:
-                error(
-                    "lead_proposer",
-                    _("有%(n)s位同名提案者“%(name)s”，请先在系统中区分。")
-                    % {"n": len(matches), "name": lead_name},
-                )
-            else:
-                lead = matches[0]
+        lead = _lead(lead_name, proposers, error)
 
-        coproposers: list[Proposer] = []
-        co_names = _names(row.get("coproposers"))
-        if len(set(co_names)) != len(co_names):
-            error("coproposers", _("同一位委员只能联名一次。"))
-        for name in co_names:
-            matches = [p for p in proposers.get(name, []) if p.kind == Proposer.Kind.MEMBER]
-            if not matches:
-                error("coproposers", _("联名提案人“%(name)s”不在委员名单中。") % {"name": name})
-            elif len(matches) > 1:
-                error(
-                    "coproposers",
-                    _("有多位同名委员“%(name)s”，请先在系统中区分。") % {"name": name},
-                )
-            elif lead is not None and matches[0].pk == lead.pk:
-                error("coproposers", _("第一提案人不能同时是联名提案人。"))
-            elif matches[0] not in coproposers:
-                coproposers.append(matches[0])
+        coproposers = _coproposers(row, lead, proposers, error)
 
         category = _category(_text(row, "category"))
         if category is None:

@@ -118,8 +118,9 @@ class ContextFilter(logging.Filter):
         if getattr(record, "task_id", None) is None:
             task = _current_task()
             request = getattr(task, "request", None)
-            record.task_id = getattr(request, "id", None)
-            record.task_name = getattr(task, "name", None) if record.task_id else None
+            task_id = getattr(request, "id", None)
+            record.task_id = task_id
+            record.task_name = getattr(task, "name", None) if task_id else None
         return True
 
 

@@ -73,7 +73,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_from(request.headers.get(HEADER))
         address = client_address(request)
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]  # ours, for views
         request.META[REQUEST_ID_ENVIRON] = request_id
         request.META[CLIENT_IP_ENVIRON] = address
         id_token = request_id_var.set(request_id)

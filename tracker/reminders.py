@@ -248,7 +248,9 @@ def plan_reminders(
     """
     today = today or local_today()
     calendar = calendar or WorkCalendar()
-    if not calendar.is_workday(today):
+    # Nor on 元旦, 劳动节, 国庆 of a year whose holiday notice is not entered yet: the law fixes
+    # them off though the calendar cannot count them yet (proposals.workdays).
+    if not calendar.sends_reminders_on(today):
         return Plan(today=today, is_workday=False)
     steps = steps_before()
     step_for = _step_table(steps)

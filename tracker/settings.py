@@ -441,6 +441,7 @@ SPECTACULAR_SETTINGS = {
         "ReplyStateEnum": "replies.models.ReplyState",
         "ReplyKindEnum": "replies.models.Reply.Kind",
         "FeedbackRatingEnum": "replies.models.Feedback.Rating",
+        "StatisticsLevelEnum": "tracker.statistics.measures.LEVEL_CHOICES",
     },
     "TAGS": [
         {"name": "公开", "description": "政务公开，无需登录"},
@@ -465,6 +466,10 @@ PROPOSAL_DEADLINES = {
 }
 # No reply may be due later than this after assignment, extensions included.
 PROPOSAL_MAX_REPLY_MONTHS = env.int("PROPOSAL_MAX_REPLY_MONTHS", default=6)
+# The 办理结果 list of each district's reply form, each label with its A/B/C/D class, as JSON
+# {"长宁": {"解决或采纳": "A", "列入计划拟解决": "B", …}}: replaces that district's default
+# (replies.models.DEFAULT_RESULT_LABELS_BY_DISTRICT: 长宁, 普陀, 宝山, 杨浦, 嘉定; "" for others).
+RESULT_LABELS_BY_DISTRICT = env.json("RESULT_LABELS_BY_DISTRICT", default={})
 
 # --- Observability (README "Operations") ----------------------------------------------------
 # Logs: one line per record on stderr, JSON (time in ISO 8601 with +08:00, level, logger,

@@ -44,6 +44,7 @@ from proposals.admin import people  # isort: skip  (registration order: referenc
 from proposals.admin import proposals  # isort: skip
 from proposals.admin import assignments  # isort: skip
 from proposals.admin import audit  # isort: skip
+from proposals.admin import calendar_years  # noqa: F401  # isort: skip
 from proposals.admin.assignments import (  # isort: skip
     ASSIGNMENT_VERBS,
     DUE_SOON_WORKDAYS,

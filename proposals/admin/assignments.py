@@ -23,6 +23,7 @@ from proposals.admin.access import (
     _unit_ids,
 )
 from proposals.admin.displays import _transitions_table
+from proposals.admin.search import DueFilter, SearchMixin, assignment_search
 from proposals.admin.verbs import UNIT, Verb, VerbAdmin, _verb_action
 from proposals.forms import (
     ApproveExtensionForm,
@@ -43,24 +44,11 @@ from proposals.models import (
     ExtensionRequest,
     Transition,
 )
-from proposals.selectors import DUE_SOON_WORKDAYS, filter_due, with_current_due
-
-
-class DueFilter(admin.SimpleListFilter):
-    title = _("到期情况")
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("overdue", _("已逾期")),
-            ("soon", _("%(n)d个工作日内到期") % {"n": DUE_SOON_WORKDAYS}),
-            ("open", _("未完成")),
-        ]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return filter_due(queryset, self.value(), _models.today())
-        return queryset
+from proposals.selectors import (  # noqa: F401  (the first two: re-exported by proposals.admin)
+    DUE_SOON_WORKDAYS,
+    filter_due,
+    with_current_due,
+)
 
 
 class ExtensionRequestFilter(admin.SimpleListFilter):
@@ -222,8 +210,10 @@ class ContactRecordInline(ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(PlainRelationsMixin, VerbAdmin):
+class AssignmentAdmin(SearchMixin, PlainRelationsMixin, VerbAdmin):
     """Assignments are made by 交办 and change only through their verbs: the page is read-only."""
+
+    search = staticmethod(assignment_search)
 
     verbs = ASSIGNMENT_VERBS
     transitions = ASSIGNMENT_TRANSITIONS
@@ -248,6 +238,7 @@ class AssignmentAdmin(PlainRelationsMixin, VerbAdmin):
         ("unit", admin.RelatedOnlyFieldListFilter),
         ("proposal__session", admin.RelatedOnlyFieldListFilter),
     )
+    # Shows the box; the search itself is ``search.assignment_search`` (``SearchMixin``).
     search_fields = ("proposal__number", "proposal__title", "unit__name", "unit__short_name")
     list_select_related = ("proposal", "unit")
     plain_relations = {"unit": "unit_name", "assigned_by": "assigned_by_name"}

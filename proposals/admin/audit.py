@@ -93,7 +93,8 @@ class DayOverrideAdmin(OfficeAdmin):
                 request,
                 _(
                     "%(years)s 年的法定节假日尚未录入：这些年份暂时只按周末计算工作日。"
-                    "国务院公布安排后，请在此逐日添加放假和调休上班的日期。"
+                    "国务院公布安排后，请在“年度节假日安排”中录入该年的通知"
+                    "（放假和调休上班日期一次录入，并重算到期日）。"
                 )
                 % {"years": "、".join(str(y) for y in missing)},
                 messages.WARNING,

@@ -107,12 +107,13 @@ class UnitAdmin(OfficeAdmin):
     list_display = (
         "name",
         "short_name",
+        "district",
         "organ_name",
         "docno_prefix",
         "letter_format",
         "is_active",
     )
-    list_filter = ("letter_format", "is_active")
+    list_filter = ("district", "letter_format", "is_active")
     search_fields = ("name", "short_name", "organ_name")
     fieldsets = (
         (
@@ -121,6 +122,7 @@ class UnitAdmin(OfficeAdmin):
                 "fields": (
                     "name",
                     "short_name",
+                    "district",
                     "organ_name",
                     "docno_prefix",
                     "letter_format",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.http import HttpRequest, JsonResponse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +19,6 @@ from proposals.admin.access import (
     OfficeInline,
     PlainRelationsMixin,
     ReadOnlyInline,
-    SaveChangedFieldsMixin,
     _is_committee,
     _sees_everything,
     _unit_ids,
@@ -26,6 +28,8 @@ from proposals.admin.displays import (
     _due_dates_table,
     _transitions_table,
 )
+from proposals.admin.proposal_saves import WorkflowSavesMixin
+from proposals.admin.search import PROPOSAL_FILTERS, SearchMixin
 from proposals.admin.verbs import Verb, VerbAdmin, _verb_action, register_panel
 from proposals.forms import (
     AssignProposalForm,
@@ -34,6 +38,7 @@ from proposals.forms import (
     MergeProposalForm,
     NotFileProposalForm,
     ReturnProposalForm,
+    merge_targets,
 )
 from proposals.models import (
     PROPOSAL_TRANSITIONS,
@@ -46,12 +51,10 @@ from proposals.models import (
     Session,
 )
 from proposals.selectors import REPLY_CLOCKS
+from proposals.workflow.edits import COPROPOSERS_EDITABLE
 
-#: While a proposal is in these states its co-proposers may still change.
-COPROPOSERS_EDITABLE = frozenset(
-    {ProposalStatus.DRAFT, ProposalStatus.RETURNED, ProposalStatus.SUBMITTED}
-)
-
+#: How many 并案 targets the search box loads at a time.
+MERGE_TARGETS_PAGE = 20
 
 PROPOSAL_VERBS: tuple[Verb, ...] = (
     Verb("submit", _("提交"), lambda p, actor, d: workflow.submit_proposal(p, actor=actor)),
@@ -88,7 +91,12 @@ PROPOSAL_VERBS: tuple[Verb, ...] = (
         "assign",
         _("交办"),
         lambda p, actor, d: workflow.assign_proposal(
-            p, actor=actor, units=d["units"], assigned_on=d["assigned_on"], note=d["note"]
+            p,
+            actor=actor,
+            units=d["units"],
+            assigned_on=d["assigned_on"],
+            note=d["note"],
+            cross_district_reason=d["cross_district_reason"],
         ),
         AssignProposalForm,
     ),
@@ -121,7 +129,8 @@ class CoProposerInline(OfficeInline, admin.TabularInline):
         return ["proposer_name", "position", "confirmed_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["proposer_name"]
+        # A confirmation is the co-proposer's own act (or the paper they signed): not typed.
+        return ["proposer_name", "confirmed_at"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -156,6 +165,22 @@ class ProposalAssignmentInline(ReadOnlyInline, admin.TabularInline):
         return "-"
 
 
+class _AttachmentFileInput(admin.widgets.AdminFileWidget):
+    """The upload of a new row; a saved row (read-only) shows its file's name only.
+
+    Django's file widget and read-only cell link the media URL ("目前: …"), which is not served
+    (it 404s): the working link is the row's 下载 column. ``read_only`` makes the admin's
+    read-only cell render through this widget.
+    """
+
+    read_only = True
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if value and getattr(value, "name", None):
+            return PurePath(str(value.name)).name
+        return super().render(name, value, attrs, renderer)
+
+
 class AttachmentInline(OfficeInline, admin.TabularInline):
     """Attachments download through the project's ``attachment-download`` view, which asks
     the proposal's visibility again; the media URL is never shown."""
@@ -163,6 +188,15 @@ class AttachmentInline(OfficeInline, admin.TabularInline):
     model = ProposalAttachment
     form = AttachmentForm
     readonly_fields = ("download", "uploader", "uploaded_at")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "file":
+            kwargs["widget"] = _AttachmentFileInput
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        # Added (``add_attachment``) or removed (``remove_attachment``), never rewritten.
+        return False
 
     def get_fields(self, request, obj=None):
         if _is_committee(request):
@@ -188,7 +222,7 @@ class AttachmentInline(OfficeInline, admin.TabularInline):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(PlainRelationsMixin, SaveChangedFieldsMixin, VerbAdmin):
+class ProposalAdmin(SearchMixin, PlainRelationsMixin, WorkflowSavesMixin, VerbAdmin):
     verbs = PROPOSAL_VERBS
     plain_relations = {"lead_proposer": "lead_proposer_name", "session": "session_name"}
     transitions = PROPOSAL_TRANSITIONS
@@ -207,7 +241,8 @@ class ProposalAdmin(PlainRelationsMixin, SaveChangedFieldsMixin, VerbAdmin):
         "submitted_at",
     )
     list_display_links = ("number", "title")
-    list_filter = ("status", "session", "category", "is_key")
+    list_filter = ("status", *PROPOSAL_FILTERS, "session", "category", "is_key")
+    # Shows the box; the search itself is ``search.proposal_search`` (``SearchMixin``).
     search_fields = ("number", "title", "lead_proposer__name")
     list_select_related = ("session", "lead_proposer")
     autocomplete_fields = ("lead_proposer",)
@@ -247,6 +282,36 @@ class ProposalAdmin(PlainRelationsMixin, SaveChangedFieldsMixin, VerbAdmin):
         units = Assignment.objects.active().select_related("unit").order_by("role", "pk")
         return qs.prefetch_related(Prefetch("assignments", queryset=units, to_attr="units_now"))
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.merge_targets_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_merge_targets"
+        return [path("merge-targets/", view, name=name), *super().get_urls()]
+
+    def merge_targets_view(self, request: HttpRequest) -> JsonResponse:
+        """The 并案 target box's answers, in select2's shape: the proposals the given sessions'
+        proposals may be merged into, found by the list's search, a page of 20 at a time."""
+        if not _is_committee(request):
+            raise PermissionDenied
+        sessions = [int(s) for s in request.GET.getlist("session") if s.isdigit()]
+        excluded = [int(e) for e in request.GET.getlist("exclude") if e.isdigit()]
+        page = request.GET.get("page", "1")
+        page = int(page) if page.isdigit() and int(page) > 0 else 1
+        found = self.get_search_results(
+            request, merge_targets(sessions, excluded), request.GET.get("term", "")
+        )[0]
+        start = (page - 1) * MERGE_TARGETS_PAGE
+        rows = list(found[start : start + MERGE_TARGETS_PAGE + 1])
+        field = MergeProposalForm.base_fields["target"]
+        return JsonResponse(
+            {
+                "results": [
+                    {"id": str(p.pk), "text": field.label_from_instance(p)}
+                    for p in rows[:MERGE_TARGETS_PAGE]
+                ],
+                "pagination": {"more": len(rows) > MERGE_TARGETS_PAGE},
+            }
+        )
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.serial is not None:
@@ -260,17 +325,6 @@ class ProposalAdmin(PlainRelationsMixin, SaveChangedFieldsMixin, VerbAdmin):
         # Only drafts: anything submitted has an audit trail that protects it.
         ok = obj is None or obj.status == ProposalStatus.DRAFT
         return ok and super().has_delete_permission(request, obj)
-
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not ProposalAttachment:
-            return super().save_formset(request, form, formset, change)
-        for attachment in formset.save(commit=False):
-            if attachment.pk is None:
-                attachment.uploaded_by = request.user
-            attachment.save()
-        for attachment in formset.deleted_objects:
-            attachment.delete()
-        formset.save_m2m()
 
     def describe(self, obj: Proposal) -> str:
         return f"{obj}（{obj.session}，{obj.get_status_display()}）"

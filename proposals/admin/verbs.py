@@ -4,7 +4,9 @@ A status never changes in the admin itself: every verb calls its function in a `
 module, one row at a time, and shows the ``WorkflowError`` message when the call is refused.
 Verbs that need input go through a small form (``proposals.forms``) on an intermediate page,
 reached from the changelist (an action) or from the change page (a button); the buttons shown
-are only those of the transitions allowed now, for this user.
+are only those of the transitions allowed now, for this user. A verb that asks nothing (签收,
+送达, 公开 …) is one button that posts at once, behind the browser's confirm dialog
+(tracker_admin/verbs.js); its old page still answers a GET, for a link kept from before.
 
 Apps built on ``proposals`` add read-only panels to a change page with ``register_panel``
 (replies adds the co-handling opinions and replies to the assignment page) — the dependency
@@ -62,16 +64,15 @@ def register_panel(model: type[Model], panel: Panel, *, order: int = 50) -> Pane
     return panel
 
 
-COMMITTEE = "committee"
-UNIT = "unit_verb"
-
-
 @dataclass(frozen=True)
 class Verb:
     """One workflow verb as the admin offers it.
 
     ``name`` is the verb's key in the model's transition table (it decides where the button
     shows); ``run(obj, actor, data)`` calls the workflow; ``who`` is ``COMMITTEE`` or ``UNIT``.
+    ``one_click`` lets a verb with a form post at once from its button when the form, built
+    for the object, has no visible field (提交签发 asks for a reason only while a co-handling
+    opinion is missing); a verb without a form always does.
     """
 
     name: str
@@ -80,6 +81,19 @@ class Verb:
     form_class: type[TransitionForm] | None = None
     who: str = COMMITTEE
     single: bool = False
+    one_click: bool = False
+
+    def posts_directly(self, obj: Any) -> bool:
+        """Whether the change page's button runs the verb at once: nothing to type for ``obj``.
+
+        Verbs whose form only confirms (立案, 签发: numbers given out, text frozen for good)
+        keep their page, since they are not ``one_click``.
+        """
+        if self.form_class is None:
+            return True
+        if not self.one_click:
+            return False
+        return not self.form_class(objects=[obj]).visible_fields()
 
 
 def _verb_action(verb: Verb) -> Callable:
@@ -143,12 +157,20 @@ class VerbAdmin(OfficeAdmin):
                         current_app=self.admin_site.name,
                     ),
                     "refusing": v.name in REFUSING_VERBS,
-                    "asks": v.form_class is not None,
+                    "asks": not direct,
+                    "posts": direct,
+                    "confirm": self.verb_confirmation(obj, v),
                 }
                 for v in self.available_verbs(request, obj)
+                for direct in [v.posts_directly(obj)]
             ]
+            context["verb_posts"] = any(b["posts"] for b in context["verb_buttons"])
             context["panels"] = self.panels(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def verb_confirmation(self, obj: Any, verb: Verb) -> str:
+        """What the browser's confirm dialog asks before a one-click verb posts."""
+        return _("确定对“%(obj)s”执行“%(verb)s”吗？") % {"obj": obj, "verb": verb.label}
 
     def panels(self, request: HttpRequest, obj: Any) -> list[tuple[str, SafeString]]:
         """The read-only panels other apps registered for this model."""
@@ -160,7 +182,8 @@ class VerbAdmin(OfficeAdmin):
         return shown
 
     def verb_view(self, request: HttpRequest, object_id: int, verb: str) -> HttpResponse:
-        """The change page's button: a confirmation (or form) page, then the workflow call."""
+        """The change page's button: the workflow call on a POST (a verb without input posts
+        straight from its button); on a GET, the verb's form (or confirmation) page."""
         spec = next((v for v in self.verbs if v.name == verb), None)
         if spec is None:
             raise Http404
@@ -188,7 +211,8 @@ class VerbAdmin(OfficeAdmin):
         """Show the verb's page, or run it on each object and say how it went.
 
         From an action (``action_name`` set) a verb without input runs at once, and returning
-        ``None`` sends the user back to the changelist; from a button it is confirmed first.
+        ``None`` sends the user back to the changelist; from a button it runs on the button's
+        POST (``apply``), confirmed in the browser first; a GET shows its page.
         """
         objects = list(objects)
         from_action = action_name is not None

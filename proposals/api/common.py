@@ -29,6 +29,7 @@ from django.http import Http404, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
@@ -98,67 +99,87 @@ def _first_message(fields: Mapping[str, list[str]]) -> str:
     return ""
 
 
+#: Fixed codes and messages of DRF's errors, by class (checked in order: subclasses first).
+_FIXED_ERRORS: tuple[tuple[type[exceptions.APIException], str, Any], ...] = (
+    (exceptions.NotFound, "not_found", gettext_lazy("未找到。")),
+    (
+        exceptions.NotAuthenticated,
+        "not_authenticated",
+        gettext_lazy("请先登录，或在请求头中提供令牌。"),
+    ),
+    (
+        exceptions.AuthenticationFailed,
+        "authentication_failed",
+        gettext_lazy("身份验证失败：令牌无效或账号已停用。"),
+    ),
+    (
+        exceptions.NotAcceptable,
+        "not_acceptable",
+        gettext_lazy("无法按请求的格式（Accept）返回内容。"),
+    ),
+    (
+        exceptions.UnsupportedMediaType,
+        "unsupported_media_type",
+        gettext_lazy("请求内容须为 JSON（application/json）。"),
+    ),
+    (exceptions.ParseError, "parse_error", gettext_lazy("请求内容不是有效的 JSON。")),
+)
+
+
+def _workflow_error(exc: WorkflowError) -> Response:
+    if exc.code in CONFLICT_CODES:
+        status = 409
+    elif exc.code == "not_allowed":
+        status = 403
+    else:
+        status = 400
+    fields = {exc.field: [exc.message]} if exc.field else {}
+    set_rollback()
+    return Response(error_body(exc.code, exc.message, fields), status=status)
+
+
+def _describe(exc: exceptions.APIException, context: dict) -> tuple[str, str, dict[str, list[str]]]:
+    """The ``code``, ``message`` and ``fields`` of a DRF error."""
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = _first_message(fields)
+        message = _("请求有误：%(first)s") % {"first": first} if first else _("请求有误。")
+        return "invalid", message, fields
+    for kind, code, message in _FIXED_ERRORS:
+        if isinstance(exc, kind):
+            return code, str(message), {}
+    if isinstance(exc, exceptions.PermissionDenied):
+        specific = str(exc.detail) != str(exc.default_detail)
+        message = str(exc.detail) if specific else _("您没有执行此操作的权限。")
+        return "permission_denied", message, {}
+    if isinstance(exc, exceptions.Throttled):
+        wait = getattr(exc, "wait", None)
+        if wait:
+            return "throttled", _("请求过于频繁，请 %(s)s 秒后再试。") % {"s": int(wait)}, {}
+        return "throttled", _("请求过于频繁，请稍后再试。"), {}
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        method = context["request"].method
+        return "method_not_allowed", _("不支持 %(method)s 请求。") % {"method": method}, {}
+    return str(exc.default_code), str(exc.detail), {}
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every error of the API as ``{code, message, fields}``; anything else is a 500."""
-    headers: dict[str, str] = {}
     if isinstance(exc, WorkflowError):
-        if exc.code in CONFLICT_CODES:
-            status = 409
-        elif exc.code == "not_allowed":
-            status = 403
-        else:
-            status = 400
-        fields = {exc.field: [exc.message]} if exc.field else {}
-        set_rollback()
-        return Response(error_body(exc.code, exc.message, fields), status=status)
-
+        return _workflow_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
         return None
-
+    headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     wait = getattr(exc, "wait", None)
     if wait:
         headers["Retry-After"] = f"{int(wait)}"
-
-    fields: dict[str, list[str]] = {}
-    if isinstance(exc, exceptions.ValidationError):
-        code = "invalid"
-        fields = _flatten(exc.detail)
-        first = _first_message(fields)
-        message = _("请求有误：%(first)s") % {"first": first} if first else _("请求有误。")
-    elif isinstance(exc, exceptions.NotFound):
-        code, message = "not_found", _("未找到。")
-    elif isinstance(exc, exceptions.NotAuthenticated):
-        code, message = "not_authenticated", _("请先登录，或在请求头中提供令牌。")
-    elif isinstance(exc, exceptions.AuthenticationFailed):
-        code, message = "authentication_failed", _("身份验证失败：令牌无效或账号已停用。")
-    elif isinstance(exc, exceptions.PermissionDenied):
-        code = "permission_denied"
-        specific = str(exc.detail) != str(exc.default_detail)
-        message = str(exc.detail) if specific else _("您没有执行此操作的权限。")
-    elif isinstance(exc, exceptions.Throttled):
-        code = "throttled"
-        message = (
-            _("请求过于频繁，请 %(s)s 秒后再试。") % {"s": int(wait)}
-            if wait
-            else _("请求过于频繁，请稍后再试。")
-        )
-    elif isinstance(exc, exceptions.MethodNotAllowed):
-        code = "method_not_allowed"
-        message = _("不支持 %(method)s 请求。") % {"method": context["request"].method}
-    elif isinstance(exc, exceptions.NotAcceptable):
-        code, message = "not_acceptable", _("无法按请求的格式（Accept）返回内容。")
-    elif isinstance(exc, exceptions.UnsupportedMediaType):
-        code, message = "unsupported_media_type", _("请求内容须为 JSON（application/json）。")
-    elif isinstance(exc, exceptions.ParseError):
-        code, message = "parse_error", _("请求内容不是有效的 JSON。")
-    else:
-        code, message = exc.default_code, str(exc.detail)
+    code, message, fields = _describe(exc, context)
     set_rollback()
     return Response(error_body(code, message, fields), status=exc.status_code, headers=headers)
 

@@ -16,7 +16,7 @@ from proposals.deadlines import (
     parse_rule,
     rule_for,
 )
-from proposals.models import DayOverride
+from proposals.models import CalendarYear, DayOverride
 from proposals.workdays import WorkCalendar
 
 D = datetime.date
@@ -112,7 +112,9 @@ def test_a_days_rule_counts_calendar_days(calendar):
 def test_a_workdays_rule_counts_working_days(calendar):
     due = compute_due(D(2025, 1, 24), (5, "workdays"), calendar=calendar)
     assert due.due_on == due.raw_on == D(2025, 2, 7)
-    assert due.explanation == "交办 2025-01-24 + 5个工作日 = 2025-02-07"
+    assert due.explanation == (
+        "交办 2025-01-24 + 5个工作日 = 2025-02-07；跳过 春节 01-28至02-04；调休上班 01-26"
+    )
 
 
 def test_a_months_rule_counts_calendar_months(calendar):
@@ -195,10 +197,13 @@ def test_a_rule_crossing_two_unknown_years_names_both(calendar):
 def test_the_note_disappears_once_the_committee_enters_the_year():
     DayOverride.objects.create(date=D(2027, 1, 1), is_workday=False)
     due = compute_due(D(2026, 12, 1), (1, "months"))
-    # 2027-01-01 is now a day off, so the due date moves to Monday 01-04.
+    # 2027-01-01 is now a day off, so the due date moves to Monday 01-04; one override does
+    # not make the year entered (issue 19), marking its notice entered does.
     assert due.explanation == (
         "交办 2026-12-01 + 1个月 = 2027-01-01 周五（调整休息） → 顺延 2027-01-04"
+        "（2027年节假日尚未录入，仅按周末计算）"
     )
+    CalendarYear.objects.create(year=2027, source="国务院办公厅关于2027年部分节假日安排的通知")
     assert "尚未录入" not in compute_due(D(2026, 12, 15), (1, "months")).explanation
 
 

@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from proposals import workdays
-from proposals.models import DayOverride
+from proposals.models import CalendarYear, DayOverride
 from proposals.workdays import WorkCalendar
 
 D = datetime.date
@@ -180,11 +180,13 @@ def test_an_unknown_year_counts_weekends_only_and_never_raises(calendar):
     assert calendar.workdays_between(D(2026, 12, 25), D(2027, 1, 8)) == 10
 
 
-def test_an_unknown_year_is_missing_until_the_committee_enters_a_day():
+def test_an_unknown_year_is_missing_until_the_committee_marks_it_entered():
     assert WorkCalendar(overrides={}).missing_years([2026, 2028, 2027]) == [2027, 2028]
     calendar = WorkCalendar(overrides={D(2027, 2, 6): False})
     assert calendar.has_overrides_for(2027)
     assert not calendar.has_overrides_for(2028)
+    assert calendar.missing_years([2026, 2027, 2028]) == [2027, 2028], "an override is not all"
+    calendar = WorkCalendar(overrides={D(2027, 2, 6): False}, entered_years=[2027])
     assert calendar.missing_years([2026, 2027, 2028]) == [2028]
 
 
@@ -194,4 +196,6 @@ def test_an_override_in_an_unknown_year_is_read_from_the_database():
     calendar = WorkCalendar()
     assert not calendar.is_workday(D(2027, 10, 1))
     assert calendar.has_overrides_for(2027)
-    assert calendar.missing_years([2027]) == []
+    assert calendar.missing_years([2027]) == [2027]
+    CalendarYear.objects.create(year=2027, source="国务院办公厅关于2027年部分节假日安排的通知")
+    assert WorkCalendar().missing_years([2027]) == []

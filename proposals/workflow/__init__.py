@@ -10,7 +10,7 @@ code assigns a status.
 
 The verbs are split by subject — ``errors``, ``guards`` (role and state checks, row locks, the
 audit record), ``proposals``, ``coproposers``, ``assignments``, ``extensions``, ``calendar``,
-``attachments`` — and every name callers use is re-exported here, so they import from
+``attachments``, ``edits`` — and every name callers use is re-exported here, so they import from
 ``proposals.workflow`` and need not know which module holds a verb. The modules import
 ``errors`` and ``guards`` (``proposals`` also ``coproposers`` and ``assignments``), never
 this package.
@@ -29,17 +29,28 @@ from proposals.workflow.assignments import (
     reopen_assignment,
     request_reassignment,
 )
-from proposals.workflow.attachments import add_attachment
+from proposals.workflow.attachments import add_attachment, remove_attachment
 from proposals.workflow.calendar import (
+    MovedDue,
     delete_day_override,
+    enter_calendar_year,
     recompute_open_due_dates,
+    recompute_reply_due,
     set_day_override,
+    withdraw_calendar_year,
 )
 from proposals.workflow.coproposers import (
+    clean_coproposers,
     confirm_coproposal,
     decline_coproposal,
     draft_proposal,
     revise_proposal,
+)
+from proposals.workflow.edits import (
+    change_note,
+    delete_draft,
+    edit_proposal,
+    enter_proposal,
 )
 from proposals.workflow.errors import InvalidInput, NotAllowed, WorkflowError, WrongState
 from proposals.workflow.extensions import (
@@ -68,6 +79,7 @@ from proposals.workflow.proposals import (
 
 __all__ = [
     "InvalidInput",
+    "MovedDue",
     "NotAllowed",
     "UnitRole",
     "WorkflowError",
@@ -77,13 +89,19 @@ __all__ = [
     "approve_extension",
     "approve_reassignment",
     "assign_proposal",
+    "change_note",
     "check_state",
+    "clean_coproposers",
     "close_open_co_assignments",
     "close_proposal",
     "confirm_coproposal",
     "decline_coproposal",
     "delete_day_override",
+    "delete_draft",
     "draft_proposal",
+    "edit_proposal",
+    "enter_calendar_year",
+    "enter_proposal",
     "extend_assignment",
     "file_proposal",
     "log_contact",
@@ -93,9 +111,11 @@ __all__ = [
     "not_file_proposal",
     "pending_extension_request",
     "recompute_open_due_dates",
+    "recompute_reply_due",
     "record_transition",
     "refuse_extension",
     "refuse_reassignment",
+    "remove_attachment",
     "reopen_assignment",
     "request_extension",
     "request_reassignment",
@@ -107,4 +127,5 @@ __all__ = [
     "revise_proposal",
     "set_day_override",
     "submit_proposal",
+    "withdraw_calendar_year",
 ]

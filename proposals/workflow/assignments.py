@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from proposals import deadlines, events
+from proposals import deadlines, districts, events
 from proposals.models import (
     ASSIGNMENT_TRANSITIONS,
     OPEN_ASSIGNMENT_STATES,
@@ -61,6 +61,9 @@ def _clocks_for(role: str) -> list[str]:
 
 
 def _rule_for(clock: str, proposal: Proposal) -> tuple[int, str]:
+    """The period of one clock for this proposal: a key proposal's own reply months, else the
+    setting. The 6-month cap is not a rule but a limit on the date (``deadlines.due_limit``),
+    so a longer period is kept as set and the explanation says where the cap cut it."""
     if clock == DueDate.Clock.REPLY and proposal.is_key and proposal.key_reply_months:
         return (proposal.key_reply_months, "months")
     return deadlines.rule_for(clock)
@@ -75,7 +78,8 @@ def _make_due(
     calendar: WorkCalendar,
     label: str,
 ) -> DueDate:
-    due = deadlines.compute_due(start, rule, label=label, calendar=calendar)
+    limit = deadlines.due_limit(clock, start)
+    due = deadlines.compute_due(start, rule, label=label, calendar=calendar, limit=limit)
     return DueDate(
         assignment=assignment,
         clock=clock,
@@ -95,11 +99,14 @@ def assign_proposal(
     units: Iterable[UnitRole | tuple[Unit | int, str]],
     assigned_on: datetime.date | None = None,
     note: str = "",
+    cross_district_reason: str = "",
 ) -> list[Assignment]:
     """交办: one lead unit and any co-handling units, or one or more separate units.
 
     Also used after an approved reassignment, to hand the proposal to another unit: the rule
-    is checked over all assignments that are not withdrawn.
+    is checked over all assignments that are not withdrawn. A unit of another district than
+    the session's is a slip more often than a choice (the demo's unit list holds 长宁 and 普陀):
+    it takes ``cross_district_reason``, recorded in the 交办 transition's note.
     """
     proposal = _lock_proposal(proposal)
     check_state(PROPOSAL_TRANSITIONS, "assign", proposal.status, ProposalStatus)
@@ -118,6 +125,10 @@ def assign_proposal(
         unit = found.get(w.unit_id)
         if unit is None or not unit.is_active:
             raise InvalidInput(_("承办单位不存在或已停用。"), field="units")
+
+    cross_district_reason = _check_districts(
+        proposal, [found[i] for i in unit_ids], cross_district_reason
+    )
 
     existing = list(proposal.assignments.active())
     taken = {a.unit_id for a in existing} & set(unit_ids)
@@ -171,8 +182,29 @@ def assign_proposal(
         created.append(a)
     DueDate.objects.bulk_create(dues)
     summary = "；".join(f"{a.unit}（{a.get_role_display()}）" for a in created)
-    _move_proposal(proposal, "assign", actor, note=(note or summary))
+    recorded = note or summary
+    if cross_district_reason:
+        recorded += _("；跨区交办理由：%(reason)s") % {"reason": cross_district_reason}
+    _move_proposal(proposal, "assign", actor, note=recorded)
     return created
+
+
+def _check_districts(proposal: Proposal, units: list[Unit], reason: str) -> str:
+    """The reason for assigning outside the session's district, stripped: required when a
+    unit's district is known and differs (``proposals.districts``), else not kept."""
+    district = proposal.session.district
+    outside = [u for u in units if districts.differs(u.district, district)]
+    if not outside:
+        return ""
+    reason = (reason or "").strip()
+    if not reason:
+        names = "、".join(f"{u}（{u.district}）" for u in outside)
+        raise InvalidInput(
+            _("%(units)s 不属于%(district)s，跨区交办须填写理由。")
+            % {"units": names, "district": district},
+            field="cross_district_reason",
+        )
+    return reason
 
 
 @transaction.atomic

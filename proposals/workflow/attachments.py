@@ -55,3 +55,24 @@ def add_attachment(
         proposal=proposal,
     )
     return attachment
+
+
+@transaction.atomic
+def remove_attachment(attachment: ProposalAttachment | int, *, actor: User) -> None:
+    """The committee removes an attachment uploaded by mistake; the audit row keeps its name.
+
+    The stored file stays where it is (backups and the audit may still point to it), as
+    before; only the row goes.
+    """
+    pk = attachment.pk if isinstance(attachment, ProposalAttachment) else attachment
+    found = ProposalAttachment.objects.filter(pk=pk).values_list("proposal_id", flat=True).first()
+    if found is None:
+        raise InvalidInput(_("附件不存在或已删除。"), field="attachment")
+    proposal = _lock_proposal(found)
+    if not actor.is_committee:
+        raise NotAllowed(_("只有提案委员会可以删除附件。"))
+    row = ProposalAttachment.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise InvalidInput(_("附件不存在或已删除。"), field="attachment")
+    record_transition(row, actor=actor, verb="remove_attachment", note=row.name, proposal=proposal)
+    row.delete()

@@ -30,6 +30,8 @@ from proposals.workflow.guards import (
     _lock_proposal,
     _require_proposer_or_committee,
     check_state,
+    max_length,
+    model_field,
     record_transition,
     required_text,
 )
@@ -58,11 +60,13 @@ def _acting_proposer(actor: User) -> Proposer:
     return proposer
 
 
-def _clean_coproposers(lead: Proposer, coproposers: Iterable[Proposer | int]) -> list[int]:
+def clean_coproposers(lead: Proposer | None, coproposers: Iterable[Proposer | int]) -> list[int]:
+    """The co-proposers' ids in signing order, by the one set of rules (the admin, /my/, the
+    API and the Excel import all ask here): each once, not the lead, serving members only."""
     ids = [p.pk if isinstance(p, Proposer) else int(p) for p in coproposers]
     if len(set(ids)) != len(ids):
         raise InvalidInput(_("同一位委员只能联名一次。"), field="coproposers")
-    if lead.pk in ids:
+    if lead is not None and lead.pk in ids:
         raise InvalidInput(_("第一提案人不能同时是联名提案人。"), field="coproposers")
     members = Proposer.objects.filter(pk__in=ids, kind=Proposer.Kind.MEMBER, is_active=True)
     if set(ids) - set(members.values_list("pk", flat=True)):
@@ -72,7 +76,7 @@ def _clean_coproposers(lead: Proposer, coproposers: Iterable[Proposer | int]) ->
 
 def _clean_text(*, title: str, category: str, analysis: str, suggestions: str) -> dict[str, str]:
     title = required_text(title, _("案由"), "title")
-    if len(title) > Proposal._meta.get_field("title").max_length:
+    if len(title) > max_length(Proposal, "title"):
         raise InvalidInput(_("案由不能超过200字。"), field="title")
     if category not in Proposal.Category.values:
         raise InvalidInput(_("请选择提案类别。"), field="category")
@@ -122,7 +126,7 @@ def draft_proposal(
     """A member starts a proposal online: a draft they lead, inviting the co-proposers."""
     lead = _acting_proposer(actor)
     text = _clean_text(title=title, category=category, analysis=analysis, suggestions=suggestions)
-    ids = _clean_coproposers(lead, coproposers)
+    ids = clean_coproposers(lead, coproposers)
     session_id = session.pk if isinstance(session, Session) else session
     if not Session.objects.filter(pk=session_id).exists():
         raise InvalidInput(_("请选择届次会议。"), field="session")
@@ -155,7 +159,7 @@ def revise_proposal(
     check_state(PROPOSAL_TRANSITIONS, "revise", proposal.status, ProposalStatus)
     _require_proposer_or_committee(actor, proposal)
     text = _clean_text(title=title, category=category, analysis=analysis, suggestions=suggestions)
-    ids = _clean_coproposers(proposal.lead_proposer, coproposers)
+    ids = clean_coproposers(proposal.lead_proposer, coproposers)
     changed = [name for name, value in text.items() if getattr(proposal, name) != value]
     for name in changed:
         setattr(proposal, name, text[name])
@@ -172,7 +176,7 @@ def revise_proposal(
         from_state=proposal.status,
         to_state=proposal.status,
         note="、".join(
-            [str(Proposal._meta.get_field(n).verbose_name) for n in changed]
+            [str(model_field(Proposal, n).verbose_name) for n in changed]
             + ([str(_("联名提案人"))] if signers_changed else [])
         ),
         proposal=proposal,

@@ -4,6 +4,7 @@ the move along a transition table, and ``record_transition`` (used by every app'
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -135,3 +136,20 @@ def required_text(value: str, label: str, field: str) -> str:
     if not value:
         raise InvalidInput(_("请填写%(label)s。") % {"label": label}, field=field)
     return value
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """``model``'s own field ``name`` (never a reverse relation): its label, length and
+    choices are what a verb checks input against and writes in an audit note."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a field of its own")
+    return field
+
+
+def max_length(model: type[models.Model], name: str) -> int:
+    """The longest text ``model``'s field ``name`` holds: input is refused past it."""
+    length = model_field(model, name).max_length
+    if length is None:
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return length

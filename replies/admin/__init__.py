@@ -12,6 +12,7 @@ from replies.admin import replies  # isort: skip
 from replies.admin import opinions  # isort: skip
 from replies.admin import records  # isort: skip
 from replies.admin import panels  # isort: skip
+from replies.admin import search  # noqa: F401  # isort: skip
 from replies.admin.opinions import OPINION_VERBS, CoOpinionAdmin  # isort: skip
 from replies.admin.records import DocNumberCounterAdmin, FeedbackAdmin  # isort: skip
 from replies.admin.replies import REPLY_VERBS, ReplyAdmin  # isort: skip

@@ -423,6 +423,14 @@ class LetterAdmin(VerbAdmin):
             hidden.add("send")
         return [v for v in verbs if v.name not in hidden]
 
+    def verb_confirmation(self, obj, verb):
+        """A draft's verb posts without the editor's form: what is typed and not saved stays
+        behind, which the dialog says."""
+        question = super().verb_confirmation(obj, verb)
+        if obj.state == obj.State.DRAFT:
+            return f"{question}{_('未保存的修改不会随之提交，请先保存。')}"
+        return question
+
     def report_verb(self, request, verb, done, failed):
         if verb.name != "rerender" or not done:
             return super().report_verb(request, verb, done, failed)

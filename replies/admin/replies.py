@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -41,6 +42,7 @@ from replies.models import (
     OpinionState,
     Reply,
     ReplyState,
+    result_labels_for,
 )
 
 #: What a choice of the 起草答复 list shows (``str`` of the proposal and the unit, the role):
@@ -84,6 +86,8 @@ REPLY_VERBS: tuple[Verb, ...] = (
         ),
         SubmitReplyForm,
         who=UNIT,
+        # One click unless a co-handling opinion is missing (then the form asks why).
+        one_click=True,
     ),
     Verb(
         "return",
@@ -163,6 +167,51 @@ class FeedbackInline(ReadOnlyInline, admin.TabularInline):
         return super().get_queryset(request).select_related("proposer", "recorded_by")
 
 
+class _DistrictResultLabels:
+    """The reply form's 办理结果: the list of the proposal's district (``result_labels_for``),
+    each label with its class, instead of every near-synonym the system knows.
+
+    A saved label outside the list (imported, or from before the list) is shown as it is, and
+    refused on saving with the district's list; the workflow still takes it elsewhere (legacy
+    imports). The model's own choices are not checked here: a district's list may hold a label
+    of its own, which the workflow checks (``result_class_for``).
+    """
+
+    district: str = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("result_label")
+        if field is None:
+            return
+        labels = result_labels_for(self.district)
+        choices = [("", "---------"), *((k, f"{k}（{c}类）") for k, c in labels.items())]
+        current = self.instance.result_label
+        if current and current not in labels:
+            choices.append(
+                (current, _("%(label)s（不在本区选项中，请重新选择）") % {"label": current})
+            )
+        field.choices = choices
+        field.error_messages["invalid_choice"] = self._refusal()
+
+    def _refusal(self) -> str:
+        labels = "、".join(result_labels_for(self.district))
+        return _("办理结果应从本区的选项中选择：%(labels)s。") % {"labels": labels}
+
+    def clean_result_label(self) -> str:
+        value = (self.cleaned_data.get("result_label") or "").strip()
+        if value and value not in result_labels_for(self.district):
+            raise ValidationError(
+                _("“%(label)s”不在本区的办理结果选项中。") % {"label": value} + self._refusal()
+            )
+        return value
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.add("result_label")
+        return exclude
+
+
 @admin.register(Reply)
 class ReplyAdmin(LetterAdmin):
     form = ReplyForm
@@ -206,6 +255,11 @@ class ReplyAdmin(LetterAdmin):
 
     def header_fieldsets(self, request, obj):
         return [(_("办理结果与公开属性"), {"fields": ("result_label", "disclosure")})]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        district = obj.proposal.session.district if obj is not None else ""
+        return type(form.__name__, (_DistrictResultLabels, form), {"district": district})
 
     def reference_fieldsets(self, request, obj):
         if obj is not None and (_sees_everything(request) or obj.unit_id in _unit_ids(request)):

@@ -18,7 +18,7 @@ from proposals.api.serializers import SessionBriefSerializer, UnitBriefSerialize
 from replies.models import Feedback, Reply
 
 
-def absolute_url(request, name: str, pk: int) -> str:
+def absolute_url(request, name: str, pk: int | str) -> str:
     path = reverse(name, kwargs={"pk": pk})
     return request.build_absolute_uri(path) if request is not None else path
 

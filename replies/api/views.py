@@ -180,6 +180,7 @@ class PublishedReplyPDFView(PublicAPIView):
         conditional = get_conditional_response(
             request._request, etag=etag, last_modified=last_modified
         )
+        response: HttpResponseBase
         if conditional is not None:
             response = conditional
         else:

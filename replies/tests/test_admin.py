@@ -20,6 +20,7 @@ from proposals.models import Assignment, AssignmentState, Membership
 from proposals.tests import factories as f
 from replies import workflow as rwf
 from replies.models import CoOpinion, DocNumberCounter, Feedback, Reply
+from replies.tests.factories import CoOpinionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -674,7 +675,12 @@ def test_every_replies_page_answers_for_the_committee_and_the_supervision_office
     rwf.record_feedback(
         sent, actor=committee, proposer=assigned["proposal"].lead_proposer, rating="satisfied"
     )
-    rwf.start_opinion(assigned["co"], actor=clerk_b)
+    # The lead's reply closed this proposal's co-handling assignment (未提供会办意见): the draft
+    # opinion every page needs is another proposal's.
+    CoOpinionFactory(
+        assignment__unit=assigned["co"].unit,
+        assignment__proposal__session=assigned["proposal"].session,
+    )
     models = [m for m in admin.site._registry if m._meta.app_label == "replies"]
     assert {m._meta.model_name for m in models} == {
         "reply",

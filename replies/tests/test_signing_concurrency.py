@@ -12,6 +12,7 @@ from proposals.models import Assignment, Membership
 from proposals.tests import factories as f
 from replies import workflow as rwf
 from replies.models import DocNumberCounter, Reply
+from tracker.tests import clock
 
 
 class Rollback(Exception):
@@ -118,13 +119,13 @@ def test_a_rolled_back_signing_enqueues_no_pdf_task(django_capture_on_commit_cal
         (datetime.datetime(2024, 12, 31, 16, 0, tzinfo=datetime.UTC), 2025, 1),
     ],
 )
-def test_the_year_of_a_number_turns_at_midnight_in_shanghai(monkeypatch, utc, year, day):
-    monkeypatch.setattr(rwf, "_now", lambda: utc)
+def test_the_year_of_a_number_turns_at_midnight_in_shanghai(utc, year, day):
     unit = f.UnitFactory(docno_prefix="普发改委")
     signer = f.UserFactory()
     f.MembershipFactory(user=signer, unit=unit, role=Membership.Role.SIGNER)
     reply = pending_reply(unit, f.SessionFactory())
-    rwf.sign_reply(reply, actor=signer)
+    with clock.travel(utc):
+        rwf.sign_reply(reply, actor=signer)
     reply.refresh_from_db()
     assert reply.doc_number == f"普发改委〔{year}〕1号"
     assert reply.signed_on.day == day

@@ -15,22 +15,14 @@ from proposals.models import Proposal
 from replies.models import ResultClass
 from tracker import statistics
 from tracker.statistics import Figures, GroupBy
+from tracker.statistics.measures import LEVEL_CHOICES
 
-_COUNTS = (
-    "filed",
-    "assigned",
-    "replied",
-    "replied_on_time",
-    "met",
-    "feedback",
-    "satisfied",
-    "overdue",
-    "sent",
-    "published",
-    "co_assigned",
-    "co_done",
+_COUNTS = statistics.COUNT_FIELDS
+_RATES = statistics.RATE_FIELDS
+#: Figures that mean nothing at the assignment level: null there.
+_PROPOSAL_ONLY = tuple(
+    m.attribute for m in statistics.MEASURES if not m.applies(statistics.ASSIGNMENT)
 )
-_RATES = ("reply_rate", "on_time_rate", "meeting_rate", "satisfaction_rate", "public_rate")
 
 
 class ResultCountsSerializer(serializers.Serializer):
@@ -51,6 +43,9 @@ class ResultSharesSerializer(serializers.Serializer):
     D = serializers.FloatField(allow_null=True)
 
 
+_LEVELS = LEVEL_CHOICES
+
+
 class FiguresSerializer(serializers.Serializer):
     """One group's figures; a rate is null when there is nothing to divide by."""
 
@@ -61,17 +56,34 @@ class FiguresSerializer(serializers.Serializer):
     replied = serializers.IntegerField(help_text="已办复件数")
     replied_on_time = serializers.IntegerField(help_text="按期办复件数")
     met = serializers.IntegerField(help_text="已见面件数")
-    feedback = serializers.IntegerField(help_text="收到的征询意见数")
-    satisfied = serializers.IntegerField(help_text="满意与基本满意数")
-    overdue = serializers.IntegerField(help_text="超期未办件数")
+    feedback = serializers.IntegerField(help_text="最终意见数（每位提案者最近一次意见）")
+    satisfied = serializers.IntegerField(help_text="最终意见中满意与基本满意数")
+    overdue = serializers.IntegerField(help_text="逾期：未办结且已过期限的件数")
     sent = serializers.IntegerField(help_text="已送达答复数")
     published = serializers.IntegerField(help_text="已公开答复数")
-    co_assigned = serializers.IntegerField(help_text="会办件数（按单位统计时）")
-    co_done = serializers.IntegerField(help_text="已出具会办意见数（按单位统计时）")
+    co_assigned = serializers.IntegerField(help_text="会办交办数")
+    co_done = serializers.IntegerField(help_text="会办意见已送达主办单位的会办交办数")
+    merged = serializers.IntegerField(allow_null=True, help_text="并案数（按交办计时为 null）")
+    unassigned = serializers.IntegerField(
+        allow_null=True, help_text="待交办数：已立案、尚未交办（按交办计时为 null）"
+    )
+    feedback_first = serializers.IntegerField(help_text="首轮意见数（对首轮答复的意见）")
+    satisfied_first = serializers.IntegerField(help_text="首轮意见中满意与基本满意数")
+    rehandled = serializers.IntegerField(help_text="不满意重办数")
+    co_on_time = serializers.IntegerField(help_text="会办意见按期送达数")
+    co_missing = serializers.IntegerField(help_text="未提供会办意见而结束的会办交办数")
+    level = serializers.ChoiceField(choices=_LEVELS, help_text="本行的统计口径")
     reply_rate = serializers.FloatField(allow_null=True, help_text="办复率")
     on_time_rate = serializers.FloatField(allow_null=True, help_text="按期办复率")
     meeting_rate = serializers.FloatField(allow_null=True, help_text="见面率")
-    satisfaction_rate = serializers.FloatField(allow_null=True, help_text="满意率")
+    satisfaction_rate = serializers.FloatField(
+        allow_null=True, help_text="满意率（最终：每位提案者最近一次意见）"
+    )
+    satisfaction_rate_first = serializers.FloatField(allow_null=True, help_text="满意率（首轮）")
+    satisfaction_rate_final = serializers.FloatField(
+        allow_null=True, help_text="满意率（最终），同 satisfaction_rate"
+    )
+    co_on_time_rate = serializers.FloatField(allow_null=True, help_text="会办意见按期率")
     public_rate = serializers.FloatField(allow_null=True, help_text="公开率")
     results = ResultCountsSerializer()
     result_shares = ResultSharesSerializer()
@@ -85,15 +97,30 @@ class StatisticsFiltersSerializer(serializers.Serializer):
     date_to = serializers.DateField(allow_null=True)
 
 
+class DefinitionSerializer(serializers.Serializer):
+    """指标说明：一项指标在两种口径下的定义。"""
+
+    attribute = serializers.CharField(help_text="指标在 total、rows 中的字段名")
+    label = serializers.CharField()
+    proposal = serializers.CharField(help_text="按提案计的定义")
+    assignment = serializers.CharField(help_text="按承办单位的交办计的定义（—：该口径不适用）")
+
+
 class StatisticsSerializer(serializers.Serializer):
     group_by = serializers.CharField()
-    level = serializers.ChoiceField(
-        choices=[("proposal", "按提案计"), ("assignment", "按承办单位的交办计")]
+    level = serializers.ChoiceField(choices=_LEVELS, help_text="各分组行的统计口径")
+    total_level = serializers.ChoiceField(
+        choices=_LEVELS, help_text="合计的统计口径（合计即不分组的统计）"
     )
     filters = StatisticsFiltersSerializer()
     today = serializers.DateField(help_text="计算超期所依据的日期")
-    total = FiguresSerializer()
+    total = FiguresSerializer(help_text="合计：与不分组的统计相同")
+    rows_total = FiguresSerializer(
+        allow_null=True,
+        help_text="各分组行之和；仅在分组行与合计口径不同（按承办单位分组）时给出，否则为 null",
+    )
     rows = FiguresSerializer(many=True)
+    definitions = DefinitionSerializer(many=True)
 
 
 class StatisticsQuerySerializer(StrictQuerySerializer):
@@ -122,6 +149,9 @@ def figures_data(fig: Figures) -> dict[str, Any]:
     }
     data.update({name: getattr(fig, name) for name in _COUNTS})
     data.update({name: getattr(fig, name) for name in _RATES})
+    data["level"] = fig.level
+    if fig.level == statistics.ASSIGNMENT:
+        data.update(dict.fromkeys(_PROPOSAL_ONLY))
     data["results"] = {c: fig.results.get(c, 0) for c in ResultClass.values}
     shares = fig.result_shares
     data["result_shares"] = {c: shares.get(c) for c in ResultClass.values}
@@ -129,8 +159,10 @@ def figures_data(fig: Figures) -> dict[str, Any]:
 
 
 class StatisticsView(PublicAPIView):
-    """办理统计：立案数、交办件数、办复率、按期办复率、见面率、满意率、办理结果分类、超期件数、
-    公开率；可按届次、承办单位、类别、日期筛选与分组。与管理后台的统计页同一口径。"""
+    """办理统计：立案数、交办件数、办复率、按期办复率、见面率、满意率（首轮、最终）、不满意重办数、
+    办理结果分类、会办意见按期率、逾期、公开率；可按届次、承办单位、类别、日期筛选与分组。与管理后台
+    的统计页同一口径；合计即不分组的统计，按承办单位分组时另给各单位之和（按交办计）；
+    definitions 为各指标的定义。"""
 
     @extend_schema(
         operation_id="statistics_retrieve",
@@ -154,9 +186,12 @@ class StatisticsView(PublicAPIView):
         data = {
             "group_by": result.group_by,
             "level": result.level,
+            "total_level": result.total_level,
             "filters": result.filters,
             "today": result.today,
             "total": figures_data(result.total),
+            "rows_total": figures_data(result.rows_total) if result.rows_total else None,
             "rows": [figures_data(row) for row in result.rows],
+            "definitions": statistics.definitions(),
         }
         return Response(StatisticsSerializer(data).data)

@@ -365,48 +365,46 @@ def timeline(proposal: Proposal, proposer: Proposer) -> Timeline:
     return Timeline(steps=steps, stages=stages, round=current_round)
 
 
+#: Steps of a proposal's own life that read the same for every proposal:
+#: verb -> (label, detail, stage, kind).
+_FIXED_STEPS = {
+    "draft": (gettext_lazy("起草提案"), "", "", ""),
+    "submit": (gettext_lazy("提交"), gettext_lazy("提交提案委员会审查"), "submitted", ""),
+    "resubmit": (gettext_lazy("重新提交"), gettext_lazy("修改后重新提交"), "submitted", ""),
+    "return": (gettext_lazy("退回修改"), gettext_lazy("请修改后重新提交"), "", "attention"),
+    "mark_replied": (gettext_lazy("已答复"), gettext_lazy("承办单位均已答复"), "replied", ""),
+    "close": (gettext_lazy("办结"), "", "closed", ""),
+}
+#: Of the proposal this one was merged into, only how its handling ends concerns its proposers.
+_MERGED_INTO_VERBS = frozenset({"mark_replied", "close"})
+#: A co-proposer's answer, with the co-proposer's name as its detail.
+_COPROPOSER_STEPS = {
+    "confirm_coproposal": gettext_lazy("确认联名"),
+    "decline_coproposal": gettext_lazy("不参加联名"),
+}
+
+
+def _fixed_step(t: Transition) -> Step:
+    label, detail, stage, kind = _FIXED_STEPS[t.verb]
+    return Step(t.at, str(label), str(detail), stage=stage, kind=kind)
+
+
 def _proposal_step(t: Transition, proposal: Proposal, source: Proposal) -> Step | None:
     if t.proposal_id != proposal.pk:
-        # The proposal this one was merged into: only how its handling ends concerns us.
-        if t.verb == "mark_replied":
-            return Step(t.at, _("已答复"), _("承办单位均已答复"), stage="replied")
-        if t.verb == "close":
-            return Step(t.at, _("办结"), stage="closed")
-        return None
+        return _fixed_step(t) if t.verb in _MERGED_INTO_VERBS else None
+    if t.verb in _FIXED_STEPS:
+        return _fixed_step(t)
+    if t.verb == "file":
+        number = _("提案号 %(number)s") % {"number": proposal.number} if proposal.number else ""
+        return Step(t.at, _("立案"), number, stage="filed")
+    if t.verb == "not_file":
+        return Step(t.at, _("不予立案"), proposal.get_disposition_display())
+    if t.verb == "merge":
+        into = _("并入%(number)s提案办理") % {"number": proposal_number_text(source)}
+        return Step(t.at, _("并案"), into, stage="filed")
     name = t.actor.proposer.name if t.actor and hasattr(t.actor, "proposer") else ""
-    match t.verb:
-        case "draft":
-            return Step(t.at, _("起草提案"))
-        case "submit":
-            return Step(t.at, _("提交"), _("提交提案委员会审查"), stage="submitted")
-        case "resubmit":
-            return Step(t.at, _("重新提交"), _("修改后重新提交"), stage="submitted")
-        case "return":
-            return Step(t.at, _("退回修改"), _("请修改后重新提交"), kind="attention")
-        case "file":
-            return Step(
-                t.at,
-                _("立案"),
-                _("提案号 %(number)s") % {"number": proposal.number} if proposal.number else "",
-                stage="filed",
-            )
-        case "not_file":
-            return Step(t.at, _("不予立案"), proposal.get_disposition_display())
-        case "merge":
-            return Step(
-                t.at,
-                _("并案"),
-                _("并入%(number)s提案办理") % {"number": proposal_number_text(source)},
-                stage="filed",
-            )
-        case "mark_replied":
-            return Step(t.at, _("已答复"), _("承办单位均已答复"), stage="replied")
-        case "close":
-            return Step(t.at, _("办结"), stage="closed")
-        case "confirm_coproposal" if name:
-            return Step(t.at, _("确认联名"), name)
-        case "decline_coproposal" if name:
-            return Step(t.at, _("不参加联名"), name)
+    if t.verb in _COPROPOSER_STEPS and name:
+        return Step(t.at, str(_COPROPOSER_STEPS[t.verb]), name)
     return None
 
 

@@ -41,6 +41,7 @@ from proposals import workflow as pwf
 from proposals.models import (
     AccessEvent,
     Assignment,
+    CalendarYear,
     ContactRecord,
     DayOverride,
     DueDate,
@@ -514,6 +515,7 @@ def build_world() -> World:
     token = Token.objects.create(user=proposer)
     token_proxy = TokenProxy.objects.get(pk=token.pk)
     day = DayOverride.objects.create(date=datetime.date(2030, 10, 8), is_workday=False)
+    year = CalendarYear.objects.create(year=2031, source="国务院办公厅通知", entered_by=committee)
     event = AccessEvent.objects.create(kind=AccessEvent.Kind.LOGIN, user=clerk_a, username="x")
     counter = DocNumberCounter.objects.get(unit=unit_a)
     reminder = Reminder.objects.create(
@@ -551,6 +553,7 @@ def build_world() -> World:
         (Session, ""): session,
         (Proposer, ""): p,
         (DayOverride, ""): day,
+        (CalendarYear, ""): year,
         (AccessEvent, ""): event,
         (DocNumberCounter, ""): counter,
         (Group, ""): group,

@@ -1,5 +1,13 @@
-"""Builders of the admin, dashboard and statistics tests: rows in a given state, made directly
-(as the factories do) where the workflow itself is not under test."""
+"""Builders of the admin, dashboard and statistics tests: rows in a given state.
+
+A letter the workflow can reach from the assignment as given (a draft or one awaiting
+signature, on an accepted assignment) is made by ``replies.tests.factories``, through the
+workflow. The rest are snapshots written directly, on purpose: these tests set an assignment's
+state, due dates and completion by hand (``assign``) and then add letters and feedback dated
+in the past, rows the workflow would reach only by moving the assignment itself (送达 marks it
+replied, 不满意 reopens it into a second round, 签发 takes a 文号 from a counter some tests
+fill by hand) — which would change the very figures the statistics and dashboards are tested on.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +27,7 @@ from proposals.models import (
 )
 from proposals.tests import factories as f
 from replies.models import CoOpinion, Feedback, Reply, ResultClass, result_class_for
+from replies.tests.factories import CoOpinionFactory, ReplyFactory
 
 _serials = itertools.count(1)
 
@@ -109,6 +118,18 @@ def _letter_fields(assignment: Assignment, title: str) -> dict:
 
 _docnos = itertools.count(1)
 
+#: Letter states the factories reach from an accepted assignment, and the trait for each.
+_STAGES = {Reply.State.DRAFT: "draft", Reply.State.PENDING_SIGNATURE: "pending"}
+
+
+def _through_workflow(assignment: Assignment, state: str, *, co: bool) -> bool:
+    """Whether the workflow can make this letter from the assignment as it stands."""
+    return (
+        state in _STAGES
+        and assignment.state == Assignment.State.ACCEPTED
+        and (assignment.role == Assignment.Role.CO) == co
+    )
+
 
 def reply(
     assignment: Assignment,
@@ -119,6 +140,11 @@ def reply(
     kind: str = Reply.Kind.REPLY,
     title: str = "",
 ) -> Reply:
+    if _through_workflow(assignment, state, co=False) and kind != Reply.Kind.FOLLOW_UP:
+        fields = {"title": title} if title else {}
+        if result or state == Reply.State.DRAFT:
+            fields["result_label"] = result  # awaiting signature, a result is required
+        return ReplyFactory(assignment=assignment, stage=_STAGES[state], kind=kind, **fields)
     signed = state in (Reply.State.SIGNED, Reply.State.SENT, Reply.State.PUBLISHED)
     sent = state in (Reply.State.SENT, Reply.State.PUBLISHED)
     on = sent_on or datetime.date(2024, 5, 20)
@@ -147,6 +173,8 @@ def reply(
 
 
 def opinion(assignment: Assignment, *, state: str = CoOpinion.State.DRAFT) -> CoOpinion:
+    if _through_workflow(assignment, state, co=True):
+        return CoOpinionFactory(assignment=assignment, stage=_STAGES[state])
     extra: dict = {}
     if state == CoOpinion.State.DELIVERED:
         extra["delivered_at"] = timezone.now()

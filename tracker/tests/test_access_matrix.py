@@ -11,6 +11,11 @@ are in the table: regenerate the table with
 
 then review every changed row against SECURITY.md's "Who may see what" before committing.
 
+The table records behaviour; ``access_policy`` says what the behaviour should be (who may not
+know an object exists, who may only read it), written from SECURITY.md without asking the code.
+Every row of the table must agree with it, and regenerating refuses to write a row it
+contradicts: a change of behaviour that is a change of policy is made in ``access_policy`` first.
+
 The actors: the committee, the supervision office, a clerk and a signer of the lead unit, a clerk
 of a unit that has nothing to do with the proposal, clerks of the lead and the co-handling unit the
 proposal was first assigned to and then withdrawn from (申请退回 approved), the proposal's proposer,
@@ -46,6 +51,7 @@ from django.test.utils import _TestState
 from django.urls import Resolver404, resolve
 
 from proposals.models import AccessEvent
+from tracker.tests import access_policy as policy
 from tracker.tests import access_support as s
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +61,6 @@ COLUMNS = ("route", "object", "actor", "method", "expected")
 WRITE = os.environ.get("ACCESS_MATRIX_WRITE") == "1"
 
 ROUTES = s.routes()
-#: Actors who have nothing to do with the world's proposal, or may only look: whatever they
-#: send, nothing in the database changes.
-NEVER_CHANGE = frozenset(
-    {"supervisor", "clerk_b", "clerk_w", "clerk_x", "proposer_other", "anonymous"}
-)
 #: Redirect targets that refuse: a sign-in page, or the admin's index with "does not exist".
 REFUSING_REDIRECTS = frozenset({"admin:login", "my:login", "admin:index"})
 
@@ -81,12 +82,16 @@ OBSERVED: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
 
 def write_table(observed: dict) -> None:
     """Merge what this process observed into the CSV (under a lock: xdist workers each write
-    their share), drop the rows of routes that are gone, and write it sorted."""
+    their share), drop the rows of routes that are gone, and write it sorted. A table the
+    policy contradicts is not written."""
     current = {(r.key, r.obj) for r in ROUTES}
     with open(CSV_PATH.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         table = load_table()
         table.update(observed)
+        table = {key: cells for key, cells in table.items() if key in current}
+        unread = unreadable(table) if all(key in table for key in current) else []
+        assert not unread, "not written, the policy says these may read:\n" + "\n".join(unread)
         rows = sorted(
             (route, obj, actor, method, outcome)
             for (route, obj), cells in table.items()
@@ -208,6 +213,62 @@ def is_refusal(expected: str) -> bool:
     return int(code) >= 400 or target in REFUSING_REDIRECTS
 
 
+# --- The policy ------------------------------------------------------------------------------
+
+#: The admin's ``<id>/`` pattern sends whoever is signed in to ``<id>/change/`` without looking
+#: the id up: it says nothing about the object.
+BARE_ADMIN_ID = "/<path:object_id>/"
+_PUBLIC: dict[str, bool] = {}
+
+
+def is_public(route_key: str) -> bool:
+    """Whether a route of the table is the public API (whoever asks, only publication counts)."""
+    if route_key not in _PUBLIC:
+        route = next(r for r in ROUTES if r.key == route_key)
+        url = "/" + route.template.format(**{p: "1" for p, _what in route.params})
+        _PUBLIC[route_key] = route.source == "schema" and s._is_public_api(url)
+    return _PUBLIC[route_key]
+
+
+def shows(route_key: str, outcome: str) -> bool:
+    """Whether an answer shows or acts on the object: neither a refusal nor the admin's
+    redirect from ``<id>/`` to ``<id>/change/`` (given for any id)."""
+    forward = route_key.endswith(BARE_ADMIN_ID) and outcome.startswith("30")
+    return not (is_refusal(outcome) or forward)
+
+
+def contradictions(route_key: str, obj: str, cells: dict[tuple[str, str], str]) -> list[str]:
+    """The cells of one route where the code shows an object to someone the policy hides it
+    from."""
+    public = is_public(route_key)
+    return [
+        f"{route_key} [{obj}] {actor} {method} → {got}: the policy says "
+        f"{policy.outcome(actor, obj, public=public).value}"
+        for (actor, method), got in sorted(cells.items())
+        if shows(route_key, got) and not policy.may_read(actor, obj, public=public)
+    ]
+
+
+def unreadable(table: dict) -> list[str]:
+    """Actors the policy lets read an object (on the public surface, or elsewhere) to whom no
+    route of that kind answers a GET for it with 200."""
+    shown: set[tuple[str, str, bool]] = set()
+    asked: set[tuple[str, bool]] = set()
+    for (route_key, obj), cells in table.items():
+        public = is_public(route_key)
+        asked.add((obj, public))
+        for (actor, method), got in cells.items():
+            if method == "GET" and got == "200":
+                shown.add((obj, actor, public))
+    return [
+        f"{obj} {actor} ({'public' if public else 'signed-in'} routes): "
+        f"{policy.outcome(actor, obj, public=public).value}, but no route shows it"
+        for obj, public in sorted(asked)
+        for actor in s.ACTORS
+        if policy.may_read(actor, obj, public=public) and (obj, actor, public) not in shown
+    ]
+
+
 class Writes:
     """Records the statements that write (an execute wrapper: no query of its own), but the
     access audit's rows, which record refusals on purpose."""
@@ -223,19 +284,16 @@ class Writes:
         return execute(sql, params, many, context)
 
 
-#: Actors whose unsafe requests may change something (so they run in a savepoint).
-MAY_CHANGE = frozenset(s.ACTORS) - NEVER_CHANGE
-
-
-def ask(world, actor: str, method: str, url: str) -> tuple:
-    """One request. GET and HEAD never write; an unsafe request from an actor who may change
-    something here runs in a savepoint rolled back afterwards; from anyone else, or when it is
-    refused, it writes nothing at all."""
+def ask(world, actor: str, method: str, url: str, route) -> tuple:
+    """One request. GET and HEAD never write; an unsafe request from an actor the policy lets
+    act on the route's object runs in a savepoint rolled back afterwards; from anyone else
+    (read-only or hidden), or when it is refused, it writes nothing at all."""
     client = world.clients[actor]
     client.cookies.pop("messages", None)
     writes = Writes()
     safe = method in ("GET", "HEAD")
-    savepoint = transaction.atomic() if not safe and actor in MAY_CHANGE else nullcontext()
+    may_change = policy.may_write(actor, route.obj) and not is_public(route.key)
+    savepoint = transaction.atomic() if not safe and may_change else nullcontext()
     with savepoint, connection.execute_wrapper(writes):
         if safe:
             response = client.generic(method, url)
@@ -244,9 +302,9 @@ def ask(world, actor: str, method: str, url: str) -> tuple:
                 method, url, b"", content_type="application/x-www-form-urlencoded"
             )
         got = outcome(response)
-        if safe or actor not in MAY_CHANGE or is_refusal(got):
+        if safe or not may_change or is_refusal(got):
             assert not writes.seen, f"{actor} {method} {url} → {got} wrote {writes.seen}"
-        if not safe and actor in MAY_CHANGE:
+        if not safe and may_change:
             transaction.set_rollback(True)
     return response, got
 
@@ -270,18 +328,20 @@ def test_every_actor_and_method_gets_the_outcome_in_the_table(world, route):
     observed: dict[tuple[str, str], str] = {}
     errors = []
     for actor in s.ACTORS:
-        foreign = not world.may_see(actor, route)
+        foreign = not policy.may_read(actor, route.obj, public=is_public(route.key))
         for method in s.METHODS:
-            response, got = ask(world, actor, method, url)
+            response, got = ask(world, actor, method, url, route)
             observed[(actor, method)] = got
             if got.startswith("5"):
                 errors.append(f"{actor} {method} {url} → {got}")
             if foreign:
                 SEEN[(route.id, actor, method)] = (got, _read(route, world, response))
     assert_nothing_changed(world, f"asking {url}")
+    assert not errors, errors
+    against_policy = contradictions(route.key, route.obj, observed)
+    assert not against_policy, "\n".join(against_policy)  # and so never written to the table
     if WRITE:
         OBSERVED[(route.key, route.obj)] = observed
-    assert not errors, errors
     if WRITE:
         return
     expected = TABLE.get((route.key, route.obj))
@@ -316,21 +376,22 @@ def _read(route, world, response, *, missing: bool = False) -> tuple:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.id)
 def test_a_foreign_object_answers_exactly_like_a_missing_one(world, route):
-    """Every actor who may not know the object exists (SECURITY.md: another unit, another
-    member, anonymous — and, on a public route, nobody) gets, for every method, the answer of
-    an id that names nothing: same status, redirect and messages, same body but for the id."""
+    """Every actor who may not know the object exists (``access_policy``, from SECURITY.md:
+    another unit, another member, anonymous — and, on a public route, nobody) gets, for every
+    method, the answer of an id that names nothing: same status, redirect and messages, same
+    body but for the id."""
     real_url, missing_url = route.url(world), route.url(world, missing=True)
     assert real_url != missing_url
     compared = 0
     for actor in s.ACTORS:
-        if world.may_see(actor, route):
+        if policy.may_read(actor, route.obj, public=is_public(route.key)):
             continue
         for method in s.METHODS:
             if (route.id, actor, method) not in SEEN:  # the matrix test was not run
-                response, got = ask(world, actor, method, real_url)
+                response, got = ask(world, actor, method, real_url, route)
                 SEEN[(route.id, actor, method)] = (got, _read(route, world, response))
             got, said = SEEN[(route.id, actor, method)]
-            absent, got_missing = ask(world, actor, method, missing_url)
+            absent, got_missing = ask(world, actor, method, missing_url, route)
             assert got_missing == got, (
                 f"{actor} {method}: {real_url} → {got}, a missing id → {got_missing}"
             )
@@ -375,6 +436,73 @@ def test_another_apps_history_page_answers_like_a_missing_id(world, page):
     root = Client()
     root.force_login(f.UserFactory(username="am_root", is_superuser=True))
     assert root.get(real).status_code == 200
+
+
+# --- The table against the policy ------------------------------------------------------------
+
+
+def test_every_row_of_the_table_agrees_with_the_policy():
+    """No recorded answer shows an object to an actor ``access_policy`` hides it from, and
+    everyone the policy lets read an object finds it on some route of the kind (public or
+    signed-in) the policy names."""
+    table = load_table()
+    assert sum(len(cells) for cells in table.values()) > 8000
+    against = [
+        line
+        for (route_key, obj), cells in table.items()
+        if (route_key, obj) in {(r.key, r.obj) for r in ROUTES}
+        for line in contradictions(route_key, obj, cells)
+    ]
+    assert not against, "\n".join(against)
+    current = {(r.key, r.obj) for r in ROUTES}
+    unread = unreadable({key: cells for key, cells in table.items() if key in current})
+    assert not unread, "\n".join(unread)
+
+
+def test_the_policy_knows_every_object_and_actor_of_the_matrix():
+    assert {r.obj for r in ROUTES} <= set(policy.THINGS), "teach access_policy.THINGS"
+    assert set(s.ACTORS) == set(policy.ACTORS)
+
+
+def test_the_policy_refuses_what_the_table_does_not_show():
+    """The policy has teeth: a draft shown to another unit, a withdrawn unit's own draft shown
+    to it, the supervision office acting, and a reply nobody can read are contradictions."""
+    leaked = {("clerk_b", "GET"): "200", ("clerk_a", "GET"): "200"}
+    assert contradictions("admin/replies/reply/<path:object_id>/change/", "Reply:draft", leaked)
+    withdrawn = {("clerk_w", "GET"): "200"}
+    assert contradictions(
+        "admin/replies/reply/<path:object_id>/change/", "Reply:withdrawn", withdrawn
+    )
+    assert not policy.may_write("supervisor", "Proposal")
+    assert not policy.may_write("committee", "Transition")
+    hidden_everywhere = {
+        ("admin/replies/reply/<path:object_id>/change/", "Reply:draft"): {
+            (actor, "GET"): "403" for actor in s.ACTORS
+        }
+    }
+    assert "Reply:draft clerk_a (signed-in routes): allowed, but no route shows it" in (
+        unreadable(hidden_everywhere)
+    )
+
+
+#: The kinds of object the app's visibility predicates decide (SECURITY.md's table). Feedback
+#: is left out: ``Feedback.objects.visible_to`` gives a proposer their own, which no route
+#: shows by its id (the policy: read on the reply's page); system records are the admin's.
+PREDICATE_KINDS = frozenset({"proposal", "file", "assignment", "reply", "opinion"})
+
+
+def test_the_apps_predicates_hide_exactly_what_the_policy_hides(world):
+    """The app's visibility predicates (``visible_to``, ``for_proposer``, ``published``, as
+    ``access_support.World.may_see`` asks them) give every actor the objects the policy does."""
+    disagree = [
+        f"{route.id} {actor}: the code says {seen}, the policy {not seen}"
+        for route in ROUTES
+        if policy.THINGS[route.obj].kind in PREDICATE_KINDS
+        for actor in s.ACTORS
+        if (seen := world.may_see(actor, route))
+        != policy.may_read(actor, route.obj, public=is_public(route.key))
+    ]
+    assert not disagree, "\n".join(disagree)
 
 
 # --- The table and the enumeration ----------------------------------------------------------
@@ -453,8 +581,10 @@ def test_a_withdrawn_unit_sees_nothing_of_the_proposal(world, actor):
     for route in ROUTES:
         if route.obj.split(":")[0] not in THROUGH_THE_PROPOSAL:
             continue
-        if world.may_see("anonymous", route):
+        public = is_public(route.key)
+        if policy.may_read("anonymous", route.obj, public=public):
             continue  # published to everyone
-        assert not world.may_see(actor, route), f"{actor} may see {route.id}"
+        assert not policy.may_read(actor, route.obj, public=public), f"{actor} may see {route.id}"
+        assert not world.may_see(actor, route), f"the code lets {actor} see {route.id}"
         checked += 1
     assert checked > 20

@@ -128,14 +128,20 @@ def test_a_clerk_a_signer_and_the_committee_do_their_days_work(live_server, brow
     assert page.get_by_text("关于繁荣夜间经济的建议").count() == 0
     shot(page, "02-clerk-only-own-unit")
 
-    # Accept: the button asks for confirmation first.
+    # Accept: one button, behind the browser's confirm (dismissed, nothing is posted).
     todo_link = f"{base}/admin/proposals/assignment/{mine.pk}/change/"
     page.goto(todo_link)
-    page.get_by_role("link", name="签收").click()
-    assert "将对以下 1 件交办执行" in page.inner_text("#content-main")
     shot(page, "03-accept-confirm")
-    page.get_by_role("button", name="确认签收").click()
-    page.wait_for_url(todo_link)
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="签收", exact=True).click()
+    page.wait_for_timeout(300)
+    mine.refresh_from_db()
+    assert asked and "签收" in asked[0] and mine.state == Assignment.State.PENDING
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="签收", exact=True).click()
+    assert page.url == todo_link
     assert page.locator(".messagelist").get_by_text("已签收").is_visible()
     mine.refresh_from_db()
     assert mine.state == Assignment.State.ACCEPTED
@@ -180,10 +186,11 @@ def test_a_clerk_a_signer_and_the_committee_do_their_days_work(live_server, brow
     page.wait_for_timeout(600)
     shot(page, "05-reply-editor-with-pdf")
 
-    # Submit for signature.
-    page.get_by_role("link", name="提交签发").click()
-    page.get_by_role("button", name="确认提交签发").click()
-    page.wait_for_url(f"{base}/admin/replies/reply/{reply.pk}/change/")
+    # Submit for signature: one button (no co-handling opinion is missing), confirmed.
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交签发", exact=True).click()
+    assert page.url == f"{base}/admin/replies/reply/{reply.pk}/change/"
     reply.refresh_from_db()
     assert reply.state == Reply.State.PENDING_SIGNATURE
 

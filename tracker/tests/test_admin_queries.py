@@ -16,6 +16,7 @@ from django.utils import timezone
 from proposals.models import (
     AccessEvent,
     Assignment,
+    CalendarYear,
     ContactRecord,
     CoProposer,
     DayOverride,
@@ -142,6 +143,10 @@ def grow(n: int, *, session, unit, co_unit, committee) -> None:
             is_workday=False,
             updated_by=committee,
         )
+        for i in range(n)
+    )
+    CalendarYear.objects.bulk_create(
+        CalendarYear(year=2100 + k + i, source=f"{2100 + k + i}年节假日安排", entered_by=committee)
         for i in range(n)
     )
     DocNumberCounter.objects.bulk_create(

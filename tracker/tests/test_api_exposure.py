@@ -83,6 +83,17 @@ _FIGURES = {
     "published",
     "co_assigned",
     "co_done",
+    "merged",
+    "unassigned",
+    "feedback_first",
+    "satisfied_first",
+    "rehandled",
+    "co_on_time",
+    "co_missing",
+    "level",
+    "satisfaction_rate_first",
+    "satisfaction_rate_final",
+    "co_on_time_rate",
     "reply_rate",
     "on_time_rate",
     "meeting_rate",
@@ -100,10 +111,13 @@ _FIGURES = {
     "result_shares.D",
 }
 STATISTICS_KEYS = (
-    {"group_by", "level", "filters", "today", "total", "rows"}
+    {"group_by", "level", "total_level", "filters", "today", "total", "rows_total", "rows"}
     | {f"filters.{k}" for k in ("session", "unit", "category", "date_from", "date_to")}
     | {f"total.{k}" for k in _FIGURES}
+    | {f"rows_total.{k}" for k in _FIGURES}
     | {f"rows[].{k}" for k in _FIGURES}
+    | {"definitions"}
+    | {f"definitions[].{k}" for k in ("attribute", "label", "proposal", "assignment")}
 )
 ERROR_KEYS = {"code", "message", "fields"}
 

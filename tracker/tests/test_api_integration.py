@@ -79,7 +79,7 @@ def test_a_session_s_filed_proposals_are_imported_and_numbered_in_order(
     assert all(c.confirmed_at for c in CoProposer.objects.all())
     assert list(
         Transition.objects.filter(proposal=first).values_list("verb", "actor__username")
-    ) == [("submit", "integration"), ("file", "integration")]
+    ) == [("enter", "integration"), ("submit", "integration"), ("file", "integration")]
 
 
 def test_one_bad_row_imports_nothing_and_every_error_names_its_row(integrator, members, session):

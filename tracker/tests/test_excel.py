@@ -232,8 +232,15 @@ def test_the_statistics_page_draws_charts_and_exports_the_same_figures(
     for row in figures.rows:
         assert by_label[row.label]["交办件数"] == row.assigned
         assert by_label[row.label]["办复率"] == pytest.approx(row.reply_rate)
-    assert by_label["合计"]["已办复"] == 1
+    # The total is the ungrouped figures (per proposal); the units' sum is its own row.
+    assert by_label["合计（按提案计）"]["已办复"] == 1
+    assert by_label["各单位之和（按交办计）"]["交办件数"] == 2
+    assert by_label["各单位之和（按交办计）"]["并案数"] is None  # not a unit's figure
+    assert by_label["合计（按提案计）"]["待交办数"] == 0
     assert ws._charts and book["办理结果分类"]._charts
+    definitions = [r for r in book["指标说明"].iter_rows(min_row=2, values_only=True)]
+    assert [r[0] for r in definitions] == [str(m.label) for m in statistics.MEASURES]
+    assert "指标说明" in html and "各单位之和（按交办计）" in html
 
 
 def test_a_sessions_signed_letters_are_bundled_in_celery_with_progress(

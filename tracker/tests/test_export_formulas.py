@@ -45,7 +45,8 @@ def payload(trigger: str, tail: str = "") -> str:
 
 
 def shown(text: str) -> str:
-    """The text as a reader gets it back: XML turns a CR into a line feed (both invisible)."""
+    """The text as a reader gets it back when the writer left a CR bare: XML turns it into a
+    line feed (both invisible). A writer that escapes it (``_x000D_``) gives it back as is."""
     return text.replace("\r", "\n")
 
 
@@ -93,7 +94,7 @@ def assert_neutralised(content: bytes, expected: list[str]) -> None:
     formula_free(content)
     cells = text_cells(content)
     for text in expected:
-        cell = cells.get(shown(text))
+        cell = cells.get(text) or cells.get(shown(text))
         assert cell is not None, f"{text!r} is not a cell of the export: {sorted(cells)[:40]}"
         assert cell.data_type == "s", (text, cell.data_type)
         assert cell.quotePrefix, f"{text!r} lacks the text prefix"

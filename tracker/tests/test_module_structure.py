@@ -37,7 +37,6 @@ STILL_TO_SPLIT = {
     "tracker/excel.py": "issue 18: still to split",
     "tracker/reminders.py": "issue 18: still to split",
     "tracker/settings.py": "issue 18: still to split",
-    "tracker/statistics.py": "issue 18: still to split",
 }
 
 #: The layered modules: importable alone, and no tracker import inside a function.

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.test import Client, TestCase
 
-from tracker.my.signin import login_link_tokens
+from tracker.tests import clock
 from tracker.tests.my_support import member
 
 pytestmark = pytest.mark.django_db
@@ -88,12 +87,11 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(p1, clerk_a, mailou
     assert mailoutbox == []
 
 
-def test_a_link_expires(p1, mailoutbox, monkeypatch):
+def test_a_link_expires(p1, mailoutbox):
     request_link("zhang@example.org")
     path = link_in(mailoutbox[0])
-    later = login_link_tokens._now() + timedelta(minutes=16)
-    monkeypatch.setattr(login_link_tokens, "_now", lambda: later)
-    response = Client().post(path)
+    with clock.shift(minutes=16):
+        response = Client().post(path)
     assert response.status_code == 400
     assert "链接已失效" in response.content.decode()
 

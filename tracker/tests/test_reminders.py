@@ -5,7 +5,6 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from proposals import workflow as pwf
 from proposals.models import Assignment, DueDate
@@ -13,6 +12,7 @@ from proposals.tests import factories as f
 from proposals.workdays import WorkCalendar
 from tracker import reminders
 from tracker.models import Digest, NotificationPreference, Reminder, ReminderClock, ScanRun
+from tracker.tests import clock
 from tracker.tests.reminder_support import (
     MONDAY,
     D,
@@ -448,13 +448,13 @@ def test_the_scan_costs_the_same_number_of_queries_for_3_and_30_items(people):
 # --- Time zone ------------------------------------------------------------------------------
 
 
-def test_the_scan_takes_today_in_shanghai(people, monkeypatch):
+def test_the_scan_takes_today_in_shanghai(people):
     open_item(people.unit_b, due_on=D(2026, 11, 30))
     # 16:30 UTC on Sunday 11-22 is 00:30 on Monday 11-23 in Shanghai.
     utc = datetime.datetime(2026, 11, 22, 16, 30, tzinfo=datetime.UTC)
-    monkeypatch.setattr(timezone, "now", lambda: utc)
 
-    plan = reminders.plan_reminders()
+    with clock.travel(utc):
+        plan = reminders.plan_reminders()
 
     assert plan.today == MONDAY
     assert [(i.clock, i.step) for i in plan.items] == [("reply", 5)]

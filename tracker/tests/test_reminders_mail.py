@@ -13,6 +13,7 @@ from proposals.models import DueDate
 from tracker import tasks
 from tracker.mail import digests, ledger
 from tracker.models import Digest, Reminder
+from tracker.tests import clock
 from tracker.tests.reminder_support import MONDAY, D, open_item
 
 pytestmark = pytest.mark.django_db
@@ -191,15 +192,13 @@ def test_a_digest_another_task_is_sending_is_left_to_it(one_digest, mailoutbox):
 
 
 def test_a_digest_whose_sender_died_is_sent_again_flagged_and_logged(
-    one_digest, mailoutbox, monkeypatch, caplog
+    one_digest, mailoutbox, caplog
 ):
     ledger.claim(Digest, one_digest.pk)  # the worker died after this
-    later = ledger._now() + datetime.timedelta(seconds=600)
-    monkeypatch.setattr(ledger, "_now", lambda: later)
-    assert ledger.unsent(Digest) == [one_digest.pk]
-
-    with caplog.at_level(logging.WARNING, logger="tracker.mail.ledger"):
-        outcome = digests.deliver_digest(one_digest.pk)
+    with clock.shift(seconds=600):
+        assert ledger.unsent(Digest) == [one_digest.pk]
+        with caplog.at_level(logging.WARNING, logger="tracker.mail.ledger"):
+            outcome = digests.deliver_digest(one_digest.pk)
 
     assert outcome.status == "sent"
     assert len(mailoutbox) == 1
@@ -209,14 +208,12 @@ def test_a_digest_whose_sender_died_is_sent_again_flagged_and_logged(
 
 
 def test_the_sweep_resends_a_digest_whose_message_was_lost_but_not_one_still_queued(
-    one_digest, monkeypatch, settings
+    one_digest, settings
 ):
     assert ledger.unsent(Digest) == [], "just written: its message is in the queue"
 
-    later = ledger._now() + datetime.timedelta(seconds=settings.REMINDER_RESEND_AFTER + 1)
-    monkeypatch.setattr(ledger, "_now", lambda: later)
-
-    assert ledger.unsent(Digest) == [one_digest.pk]
+    with clock.shift(seconds=settings.REMINDER_RESEND_AFTER + 1):
+        assert ledger.unsent(Digest) == [one_digest.pk]
 
 
 def test_a_task_for_a_missing_row_does_nothing(db, eager_tasks, mailoutbox):
@@ -251,25 +248,23 @@ def test_a_refused_send_backs_off_doubling_until_the_last_attempt_then_fails(
 
 
 def test_run_eagerly_the_task_leaves_the_retry_to_the_sweep(
-    one_digest, refusing, eager_tasks, settings, monkeypatch
+    one_digest, refusing, eager_tasks, settings
 ):
     assert tasks.send_digest.delay(one_digest.pk).get() == "retry"
 
     one_digest.refresh_from_db()
     assert (one_digest.state, one_digest.attempts, refusing.calls) == ("pending", 1, 1)
-    later = ledger._now() + datetime.timedelta(seconds=settings.REMINDER_MAIL_RETRY_BACKOFF)
-    monkeypatch.setattr(ledger, "_now", lambda: later)
-    assert ledger.unsent(Digest) == [one_digest.pk]
+    with clock.shift(seconds=settings.REMINDER_MAIL_RETRY_BACKOFF):
+        assert ledger.unsent(Digest) == [one_digest.pk]
 
 
-def test_a_failed_digest_is_never_retried_on_its_own(one_digest, refusing, settings, monkeypatch):
+def test_a_failed_digest_is_never_retried_on_its_own(one_digest, refusing, settings):
     settings.REMINDER_MAIL_MAX_ATTEMPTS = 1
     digests.deliver_digest(one_digest.pk)
-    much_later = ledger._now() + datetime.timedelta(days=3)
-    monkeypatch.setattr(ledger, "_now", lambda: much_later)
 
-    assert ledger.unsent(Digest) == []
-    assert digests.deliver_digest(one_digest.pk).status == "skipped"
+    with clock.shift(days=3):
+        assert ledger.unsent(Digest) == []
+        assert digests.deliver_digest(one_digest.pk).status == "skipped"
     assert refusing.calls == 1
 
 

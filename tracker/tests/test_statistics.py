@@ -4,7 +4,8 @@ The data set (session 十五届二次, today 2024-07-01; 交办 2024-03-01, repl
 
 ====  =========  ==============================================================================
 P1    经济建设   主办 U1: replied 05-20 (on time), a 见面 contact; two replies — the first (B,
-                 sent) drew 不满意 from 张一, the re-handling one (A, published) 满意 from 张一;
+                 sent) drew 不满意 from 张一, the re-handling one (round 2; A, published) 满意
+                 from 张一;
                  会办 U2: opinion sent
 P2    经济建设   主办 U1: replied 06-10 (late), a phone contact only; reply B sent; 李二 不满意
 P3    城市建设   主办 U2: open, due 06-03 → overdue; a 见面 contact
@@ -63,6 +64,9 @@ def data(session):
         a1, state=Reply.State.SENT, result=d.RESULT_B, sent_on=datetime.date(2024, 5, 20)
     )
     d.feedback(first, zhang, Feedback.Rating.NOT_SATISFIED, datetime.date(2024, 5, 25))
+    # 不满意 reopened the assignment (round 2); the re-handling reply answers that round.
+    Assignment.objects.filter(pk=a1.pk).update(round=2)
+    a1.refresh_from_db()
     again = d.reply(
         a1,
         state=Reply.State.PUBLISHED,
@@ -141,7 +145,12 @@ def test_the_sessions_figures_count_proposals_as_worked_out_by_hand(data):
         "sent": 3,
         "published": 2,
     }
+    # The first round: 张一 不满意 (P1), 李二 不满意, 王三 基本满意; P1 was re-handled.
     total = stats.total
+    assert (total.feedback_first, total.satisfied_first, total.rehandled) == (3, 1, 1)
+    assert total.satisfaction_rate_first == pytest.approx(1 / 3)
+    assert (total.merged, total.unassigned) == (0, 1)  # P5 waits to be assigned
+    assert (total.co_assigned, total.co_done, total.co_on_time) == (1, 1, 1)
     assert total.reply_rate == pytest.approx(2 / 5)
     assert total.on_time_rate == pytest.approx(1 / 5)
     assert total.meeting_rate == pytest.approx(2 / 5)
@@ -173,10 +182,16 @@ def test_per_unit_figures_count_each_units_lead_and_separate_assignments(data):
     assert (u2.co_assigned, u2.co_done) == (1, 1)
     u3 = rows["丙"]
     assert (u3.assigned, u3.replied, u3.overdue, u3.filed) == (1, 0, 0, 1)  # withdrawn P6 gone
-    total = stats.total
-    assert (total.assigned, total.replied, total.replied_on_time, total.met) == (6, 3, 2, 2)
-    assert (total.overdue, total.co_assigned, total.filed) == (1, 1, 5)
-    assert total.reply_rate == pytest.approx(0.5)
+    # The rows count assignments: their sum is given apart, the total is the ungrouped one.
+    summed = stats.rows_total
+    assert (summed.assigned, summed.replied, summed.replied_on_time, summed.met) == (6, 3, 2, 2)
+    # P4 is handled separately by 甲 and 丙: one proposal filed, counted by each unit.
+    assert (summed.overdue, summed.co_assigned, summed.filed) == (1, 1, 6)
+    assert summed.reply_rate == pytest.approx(0.5)
+    assert summed.label == "各单位之和（按交办计）"
+    ungrouped = statistics.compute(session=data["session"], today=TODAY)
+    assert stats.total_level == "proposal" and stats.total.label == "合计（按提案计）"
+    assert stats.total.as_dict() == ungrouped.total.as_dict()
 
 
 def test_one_units_figures_are_its_own_assignments(data):

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(_("哈希链完好。"))
             return
         first = result.first
+        assert first is not None  # a break was counted, so the first one was kept
         others = result.breaks - 1
         more = _("（另有 %(n)d 处断裂）") % {"n": others} if others else ""
         raise CommandError(
