@@ -1,7 +1,8 @@
 """Settings for the proposal tracker.
 
-This is the only module that reads the environment. Every value has a development default so
-that ``make run`` works with nothing set; production sets ``SECRET_KEY``, ``DATABASE_URL``,
+This is the only module that reads the environment (the blocks it takes from ``tracker.conf``
+read it through the ``env`` it hands them). Every value has a development default so that
+``make run`` works with nothing set; production sets ``SECRET_KEY``, ``DATABASE_URL``,
 ``REDIS_URL``, ``ALLOWED_HOSTS`` and the e-mail variables (see README).
 """
 
@@ -9,8 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
-from csp.constants import NONCE, NONE, SELF
+
+from tracker.conf.api import rest_framework, spectacular
+from tracker.conf.observability import init_sentry, logging_config
+from tracker.conf.queues import beat_schedule, task_routes
+from tracker.conf.security import content_security_policy, password_validators
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -130,19 +134,8 @@ if env.str("DATABASE_PORTAL_URL", default=""):
 AUTH_USER_MODEL = "proposals.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    # Whitespace does not count; the message is ours, in Chinese.
-    {"NAME": "proposals.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    # A common password with capitals, digits, symbols or look-alikes is still common.
-    {"NAME": "proposals.passwords.DisguisedCommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    # 等保2.0 三级: length and several character classes.
-    {"NAME": "proposals.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
-    # Without DEBUG, not one of the demo's published passwords (load_demo sets them regardless).
-    {"NAME": "proposals.passwords.PublishedPasswordValidator"},
-]
+# Django's rules, and ours: length, character classes, disguised common and published passwords.
+AUTH_PASSWORD_VALIDATORS = password_validators()
 # The passwords the project publishes (the demo accounts'), kept in tracker/demo/data.py alone.
 PUBLISHED_PASSWORDS = "tracker.demo.published_passwords"
 
@@ -176,24 +169,9 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
-# --- Content-Security-Policy (django-csp) ---------------------------------------------------
-# Only the app's own scripts, styles and images; an inline <script> or <style> runs only with
-# the request's nonce (``{{ request.csp_nonce }}``); no plugins, no framing (the letter editor's
-# PDF frame is allowed on the same origin by ``csp_replace`` on those two views), forms post to
-# this origin only. A response that already carries a policy keeps it (tracker/files.py sends
-# ``sandbox``). tracker/tests/test_csp.py loads the pages in Chromium and counts violations.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE],
-        "style-src": [SELF, NONCE],
-        "img-src": [SELF, "data:"],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "frame-ancestors": [NONE],
-        "form-action": [SELF],
-    },
-}
+# --- Content-Security-Policy (django-csp): the app's own resources, inline only with the
+# request's nonce, no plugins, no framing (tracker/conf/security.py, tracker/tests/test_csp.py).
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 # Everything users read is Chinese; setting LANGUAGE_CODE=en (with compiled catalogues in
 # locale/) gives an English UI. No LocaleMiddleware: a browser's language does not switch it.
@@ -232,7 +210,7 @@ MEDIA_URL = "/media/"
 # visible_to (replies admin, /my/, the API, tracker.files).
 FILE_UPLOAD_PERMISSIONS = 0o640
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
-# The committee's Excel import (tracker/excel.py): the upload as sent, what its parts may
+# The committee's Excel import (tracker/excel/): the upload as sent, what its parts may
 # inflate to (checked from the ZIP directory before anything is inflated), and the proposals
 # one import may hold (a session files a few hundred to 1,000; the API's import too).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
@@ -290,50 +268,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {
-    "replies.tasks.render_signed_pdf": {"queue": "pdf"},
-    # Drafts' previews render with the letters (a child process each, limited: replies/previews.py).
-    "replies.tasks.render_letter_preview": {"queue": "pdf"},
-    "tracker.tasks.send_digest": {"queue": "mail"},
-    "tracker.tasks.send_event_notice": {"queue": "mail"},
-    "tracker.tasks.prepare_login_links": {"queue": "mail"},
-    "*.send_*": {"queue": "mail"},
-}
-CELERY_BEAT_SCHEDULE = {
-    # The daily scan at 08:30 in Asia/Shanghai (CELERY_TIMEZONE), before the working day.
-    "daily-reminder-scan": {
-        "task": "tracker.tasks.scan_reminders",
-        "schedule": crontab(hour=8, minute=30),
-    },
-    # Whatever is still unsent (the broker lost it, a worker died, a retry is due).
-    "hourly-retry-unsent": {
-        "task": "tracker.tasks.retry_unsent",
-        "schedule": crontab(minute=15),
-    },
-    # Signed letters whose PDF render was lost (the broker lost it, a worker died for good);
-    # those whose every retry failed are 生成失败 and wait for 重新生成.
-    "hourly-render-missing-pdfs": {
-        "task": "replies.tasks.render_missing_pdfs",
-        "schedule": crontab(minute=25),
-    },
-    # Tasks kept in the outbox while the broker was unreachable (proposals/outbox.py).
-    "deliver-outbox": {
-        "task": "tracker.tasks.deliver_outbox",
-        "schedule": crontab(minute="*/5"),
-    },
-    # Session ZIPs whose job has expired (a day old): no one can download them any more.
-    "daily-purge-exports": {
-        "task": "tracker.admin_tasks.purge_expired_exports",
-        "schedule": crontab(hour=3, minute=40),
-    },
-    # Every minute a worker writes its heartbeat to the database (/healthz's "worker" check);
-    # one not run within the minute is dropped rather than piling up while no worker runs.
-    "worker-heartbeat": {
-        "task": "tracker.health.heartbeat",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-}
+# PDFs on the ``pdf`` queue, e-mail on ``mail``; the periodic tasks (tracker/conf/queues.py).
+CELERY_TASK_ROUTES = task_routes()
+CELERY_BEAT_SCHEDULE = beat_schedule()
 
 # --- Reminders (docs/domain.md, Deadlines: reminders) --------------------------------------
 # Reminders go out this many working days before a due date, and on the day itself.
@@ -391,68 +328,10 @@ TRUSTED_PROXIES: int | list[str] = (
 API_NUM_PROXIES_IN_ENVIRONMENT = env.str("API_NUM_PROXIES", default=None)
 
 # --- REST framework -----------------------------------------------------------------------
-# The API (tracker/api/urls.py): public views take no credentials and set their own; members
-# sign in with a session or a token; integration takes a token only. Errors are
-# {code, message, fields} (proposals.api.common.exception_handler). The throttles key anonymous
-# clients by their address (TRUSTED_PROXIES above; DRF's NUM_PROXIES is not used).
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: an unauthenticated request gets 401 with WWW-Authenticate: Token.
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "proposals.api.throttles.AnonThrottle",
-        "proposals.api.throttles.UserThrottle",
-    ],
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
-        "user": env.str("API_THROTTLE_USER", default="600/min"),
-        "integration": env.str("API_THROTTLE_INTEGRATION", default="120/min"),
-    },
-    "EXCEPTION_HANDLER": "proposals.api.common.exception_handler",
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "URL_FORMAT_OVERRIDE": None,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "区政协提案办理系统 API",
-    "DESCRIPTION": (
-        "政务公开：已公开的提案答复、届次、承办单位与办理统计（无需登录，按来源地址限流）；"
-        "委员（登录会话或令牌）：本人提案的办理进程、网上提交、对答复的反馈；"
-        "对接（提案委员会“接口对接”账号的令牌）：批量导入已立案提案、读取全部数据。"
-        "错误一律为 JSON：{code, message, fields}；无权查看的对象与不存在的对象同为 404；"
-        "时间为 ISO 8601，带 +08:00。"
-    ),
-    "VERSION": "1.0.0",
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "ProposalStatusEnum": "proposals.models.ProposalStatus",
-        "AssignmentStateEnum": "proposals.models.AssignmentState",
-        "ProposerKindEnum": "proposals.models.Proposer.Kind",
-        "ReplyStateEnum": "replies.models.ReplyState",
-        "ReplyKindEnum": "replies.models.Reply.Kind",
-        "FeedbackRatingEnum": "replies.models.Feedback.Rating",
-        "StatisticsLevelEnum": "tracker.statistics.measures.LEVEL_CHOICES",
-    },
-    "TAGS": [
-        {"name": "公开", "description": "政务公开，无需登录"},
-        {"name": "委员", "description": "委员本人的提案与反馈（登录会话或令牌）"},
-        {"name": "对接", "description": "提案委员会的系统对接（令牌，需“接口对接”权限）"},
-    ],
-    # Swagger UI and its assets come from drf-spectacular-sidecar: /api/docs/ works offline.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-}
+# The API (tracker/api/urls.py) and its schema (/api/docs/): tracker/conf/api.py. The throttles
+# key anonymous clients by their address (TRUSTED_PROXIES above; DRF's NUM_PROXIES is not used).
+REST_FRAMEWORK = rest_framework(env)
+SPECTACULAR_SETTINGS = spectacular()
 
 # --- Deadlines (docs/domain.md, "Deadlines"); each can be changed per deployment ---------
 # Lengths are (amount, unit) with unit "days" (calendar), "workdays" or "months".
@@ -472,37 +351,11 @@ PROPOSAL_MAX_REPLY_MONTHS = env.int("PROPOSAL_MAX_REPLY_MONTHS", default=6)
 RESULT_LABELS_BY_DISTRICT = env.json("RESULT_LABELS_BY_DISTRICT", default={})
 
 # --- Observability (README "Operations") ----------------------------------------------------
-# Logs: one line per record on stderr, JSON (time in ISO 8601 with +08:00, level, logger,
-# message, request_id, client_ip, task_id …) or, for `make run`, text; the same for the web,
-# gunicorn (gunicorn.conf.py) and Celery's worker and beat (tracker/celery.py). tracker/logging.py.
+# Logs: one line per record on stderr, JSON or, for `make run`, text
+# (tracker/conf/observability.py, tracker/logging.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING_CONFIG = "tracker.logging.configure"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "tracker.logging.ContextFilter"}},
-    "formatters": {
-        "json": {"()": "tracker.logging.JsonFormatter"},
-        "text": {"()": "tracker.logging.TextFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "text" if LOG_FORMAT == "text" else "json",
-            "filters": ["context"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Django's own handlers (console with DEBUG, mail_admins) give way to the root's.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "py.warnings": {"handlers": [], "propagate": True},
-        # WeasyPrint logs every layout step at INFO; keep warnings (missing glyphs, bad CSS).
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(env, LOG_FORMAT)
 
 # Health (tracker/health.py): /healthz fails when the worker's heartbeat is older than this.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=300)
@@ -529,16 +382,4 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # no user, cookies, addresses or request bodies (send_default_pii=False, bodies never).
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
-
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        integrations=[DjangoIntegration(), CeleryIntegration()],
-        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
-        release=env.str("SENTRY_RELEASE", default="") or None,
-        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
-        send_default_pii=False,
-        max_request_body_size="never",
-    )
+    init_sentry(env, SENTRY_DSN)

@@ -53,7 +53,7 @@ WRITES = frozenset(
 #: ``update`` and ``create`` are flagged only on a model's manager or a related manager, so a
 #: dict's ``update`` needs no entry here.
 NOT_A_PROPOSALS_MODEL = {
-    ("tracker/excel.py", "book"): "an openpyxl workbook written to memory",
+    ("tracker/excel/writing.py", "book"): "an openpyxl workbook written to memory",
     ("tracker/admin_tasks.py", "default_storage"): "the export files of the admin's jobs",
     ("tracker/mail/ledger.py", "row"): "a mail ledger row (tracker.models), not a proposal's",
     ("tracker/reminders.py", "run"): "the reminder scan's own bookkeeping (tracker.models)",
