@@ -18,6 +18,7 @@ from dataclasses import replace
 import pytest
 
 import replies.pdf
+import replies.pdf_limits
 from proposals.models import Transition
 from replies import previews
 from replies import workflow as rwf
@@ -132,7 +133,7 @@ def test_each_rule_refuses_on_its_own_and_names_its_limit(rule):
 
 
 def test_a_typed_body_is_refused_by_its_lines_before_it_is_parsed(monkeypatch):
-    monkeypatch.setattr(replies.pdf, "measure_letter", None)  # nothing is parsed or measured
+    monkeypatch.setattr(replies.pdf_limits, "measure_letter", None)  # nothing is parsed or measured
     assert check_letter_size("\n\n".join("段落" for _ in range(1_600))) is None  # 3,199 lines
     started = time.perf_counter()
     with pytest.raises(LetterTooLarge) as refused:

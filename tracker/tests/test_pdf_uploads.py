@@ -29,7 +29,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms import modelform_factory
 from PIL import Image
 
-from proposals import validators
+from proposals import validators, validators_pdf
 from proposals import workflow as pwf
 from proposals.models import ProposalAttachment, Transition
 from proposals.tests import factories as f
@@ -574,7 +574,7 @@ def test_a_decompression_bomb_in_an_object_stream_is_refused():
 
 
 def test_the_time_budget_is_enforced(monkeypatch):
-    monkeypatch.setattr(validators, "PDF_TIME_BUDGET", -1.0)
+    monkeypatch.setattr(validators_pdf, "PDF_TIME_BUDGET", -1.0)  # read where it is used
     assert refusal(Doc().pdf()).code == "too_complex"
 
 
