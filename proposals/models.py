@@ -366,7 +366,7 @@ del S
 EDITABLE_PROPOSAL_STATES: frozenset[str] = PROPOSAL_TRANSITIONS["revise"][0]
 
 #: How each state code of an audit row reads (the calendar's day kinds included). Other apps
-#: add theirs (``replies/models.py``); assignments' states are added below their class.
+#: add theirs (``replies/states.py``); assignments' states are added below their class.
 STATE_LABELS: dict[str, StrOrPromise] = {
     **dict(ProposalStatus.choices),
     "workday": _("上班"),

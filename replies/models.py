@@ -1,20 +1,16 @@
 """Reply letters and co-handling opinions, 文号 counters and proposers' feedback.
 
 As in ``proposals``, states are written only by ``replies.workflow``; the transition tables
-below are the one place that says which verb moves what where.
+(``replies.states``) are the one place that says which verb moves what where.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from proposals.models import (
-    STATE_LABELS,
-    VERB_LABELS,
     Assignment,
     Proposal,
     Proposer,
@@ -24,136 +20,20 @@ from proposals.models import (
     unit_ids_of,
 )
 
-VERB_LABELS.update(
-    {
-        "start": _("起草"),
-        "edit": _("修改草稿"),
-        "sign": _("签发"),
-        "send": _("送达"),
-        "publish": _("公开"),
-        "deliver": _("送主办单位"),
-        "feedback": _("征询意见反馈"),
-        "supersede": _("更正"),
-        "import": _("导入历史答复"),
-        "pdf_failed": _("签发件生成失败"),
-        "rerender": _("重新生成签发件"),
-    }
-)
-
-# --- Result categories (docs/domain.md, 办理结果) ---------------------------------------------
-
-
-class ResultClass(models.TextChoices):
-    A = "A", _("A 解决或采纳")
-    B = "B", _("B 列入计划拟解决")
-    C = "C", _("C 因条件限制暂不能解决")
-    D = "D", _("D 留作参考")
-
-
-#: The labels districts print, mapped to the class the statistics count.
-RESULT_LABELS: dict[str, str] = {
-    "解决采纳": "A",
-    "解决或采纳": "A",
-    "采纳解决": "A",
-    "采纳": "A",
-    "采纳或解决": "A",
-    "已解决或基本解决": "A",
-    "列入计划拟解决": "B",
-    "计划解决": "B",
-    "正在解决或已列入计划": "B",
-    "部分采纳": "B",
-    "因条件限制暂不能解决": "C",
-    "留作参考": "D",
-}
-
-
-#: The 办理结果 list each district's reply form offers, each label with its class: one word
-#: per class where the district has one, not the twelve near-synonyms. A session's district
-#: picks its list (``result_labels_for``); ``""`` is the list of a district not named here.
-#: The setting ``RESULT_LABELS_BY_DISTRICT`` (env, JSON ``{"区": {"label": "A", …}}``)
-#: replaces a district's list. Labels outside a list stay valid where they are today (legacy
-#: imports, signed letters); only the reply form refuses them.
-DEFAULT_RESULT_LABELS_BY_DISTRICT: dict[str, dict[str, str]] = {
-    "": {"解决或采纳": "A", "列入计划拟解决": "B", "因条件限制暂不能解决": "C", "留作参考": "D"},
-    "长宁": {
-        "解决或采纳": "A",
-        "采纳": "A",
-        "列入计划拟解决": "B",
-        "因条件限制暂不能解决": "C",
-        "留作参考": "D",
-    },
-    "普陀": {
-        "采纳解决": "A",
-        "采纳": "A",
-        "列入计划拟解决": "B",
-        "因条件限制暂不能解决": "C",
-        "留作参考": "D",
-    },
-    "宝山": {"解决采纳": "A", "列入计划拟解决": "B", "因条件限制暂不能解决": "C", "留作参考": "D"},
-    "杨浦": {
-        "已解决或基本解决": "A",
-        "正在解决或已列入计划": "B",
-        "因条件限制暂不能解决": "C",
-        "留作参考": "D",
-    },
-    "嘉定": {
-        "解决或采纳": "A",
-        "部分采纳": "B",
-        "计划解决": "B",
-        "因条件限制暂不能解决": "C",
-        "留作参考": "D",
-    },
-}
-
-
-def _district_key(district: str) -> str:
-    """``长宁区`` and ``长宁`` are one district."""
-    district = (district or "").strip()
-    return district.removesuffix("区") if len(district) > 2 else district
-
-
-def result_labels_by_district() -> dict[str, dict[str, str]]:
-    """The defaults with the setting's districts over them, checked: every class is A–D, and
-    a label the system knows keeps its class (the figures of past years count it so)."""
-    configured = getattr(settings, "RESULT_LABELS_BY_DISTRICT", None) or {}
-    merged = dict(DEFAULT_RESULT_LABELS_BY_DISTRICT)
-    for district, labels in configured.items():
-        if not isinstance(labels, dict) or not labels:
-            raise ImproperlyConfigured(
-                f"RESULT_LABELS_BY_DISTRICT[{district!r}] must map labels to A/B/C/D."
-            )
-        for label, cls in labels.items():
-            if cls not in ResultClass.values or RESULT_LABELS.get(label, cls) != cls:
-                raise ImproperlyConfigured(
-                    f"RESULT_LABELS_BY_DISTRICT[{district!r}][{label!r}] = {cls!r}: "
-                    f"the class must be A, B, C or D, and {RESULT_LABELS.get(label)!r} "
-                    "for a label the system already counts."
-                )
-        merged[_district_key(district)] = {k.strip(): v for k, v in labels.items()}
-    return merged
-
-
-def result_labels_for(district: str) -> dict[str, str]:
-    """The 办理结果 labels (label → class) the reply form offers in ``district``."""
-    by_district = result_labels_by_district()
-    return by_district.get(_district_key(district)) or by_district[""]
-
-
-def result_class_for(label: str) -> str:
-    """The class of any label the system accepts: the known twelve and the districts' own."""
-    label = label.strip()
-    if label in RESULT_LABELS:
-        return RESULT_LABELS[label]
-    for labels in result_labels_by_district().values():
-        if label in labels:
-            return labels[label]
-    return ""
-
-
-class Disclosure(models.TextChoices):
-    PUBLIC = "public", _("主动公开")
-    ON_REQUEST = "on_request", _("依申请公开")
-    NOT_PUBLIC = "not_public", _("不予公开")
+# The result classes and labels, and the states with their transition tables, live by subject
+# in ``replies.results`` and ``replies.states`` (issue 18); every name stays importable from here.
+from replies.results import DEFAULT_RESULT_LABELS_BY_DISTRICT as DEFAULT_RESULT_LABELS_BY_DISTRICT
+from replies.results import RESULT_LABELS as RESULT_LABELS
+from replies.results import ResultClass as ResultClass
+from replies.results import _district_key as _district_key
+from replies.results import result_class_for as result_class_for
+from replies.results import result_labels_by_district as result_labels_by_district
+from replies.results import result_labels_for as result_labels_for
+from replies.states import OPINION_TRANSITIONS as OPINION_TRANSITIONS
+from replies.states import REPLY_TRANSITIONS as REPLY_TRANSITIONS
+from replies.states import Disclosure as Disclosure
+from replies.states import OpinionState as OpinionState
+from replies.states import ReplyState as ReplyState
 
 
 class DocNumberCounter(models.Model):
@@ -323,31 +203,6 @@ class LetterFields(models.Model):
         return self.pdf_failed_at is not None and not self.pdf_sha256
 
 
-class ReplyState(models.TextChoices):
-    DRAFT = "draft", _("草稿")
-    PENDING_SIGNATURE = "pending_signature", _("待签发")
-    SIGNED = "signed", _("已签发")
-    SENT = "sent", _("已送达")
-    PUBLISHED = "published", _("已公开")
-
-
-R = ReplyState
-REPLY_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "edit": (frozenset({R.DRAFT}), R.DRAFT),
-    "submit": (frozenset({R.DRAFT}), R.PENDING_SIGNATURE),
-    "return": (frozenset({R.PENDING_SIGNATURE}), R.DRAFT),
-    "sign": (frozenset({R.PENDING_SIGNATURE}), R.SIGNED),
-    "send": (frozenset({R.SIGNED}), R.SENT),
-    "publish": (frozenset({R.SENT}), R.PUBLISHED),
-    # Verbs that act on a reply without moving it:
-    "supersede": (frozenset({R.SIGNED, R.SENT, R.PUBLISHED}), ""),
-    "feedback": (frozenset({R.SENT, R.PUBLISHED}), ""),
-    # A signed letter whose PDF is missing (imported replies are sent or published already).
-    "rerender": (frozenset({R.SIGNED, R.SENT, R.PUBLISHED}), ""),
-}
-del R
-
-
 class ReplyQuerySet(models.QuerySet):
     def published(self) -> ReplyQuerySet:
         """What the portal may show: published, public, not superseded by a sent correction."""
@@ -471,28 +326,6 @@ class Reply(LetterFields):
 
     def __str__(self) -> str:
         return self.doc_number or self.title
-
-
-class OpinionState(models.TextChoices):
-    DRAFT = "draft", _("草稿")
-    PENDING_SIGNATURE = "pending_signature", _("待签发")
-    SIGNED = "signed", _("已签发")
-    DELIVERED = "delivered", _("已送主办单位")
-
-
-O = OpinionState  # noqa: E741
-OPINION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "edit": (frozenset({O.DRAFT}), O.DRAFT),
-    "submit": (frozenset({O.DRAFT}), O.PENDING_SIGNATURE),
-    "return": (frozenset({O.PENDING_SIGNATURE}), O.DRAFT),
-    "sign": (frozenset({O.PENDING_SIGNATURE}), O.SIGNED),
-    "deliver": (frozenset({O.SIGNED}), O.DELIVERED),
-    "rerender": (frozenset({O.SIGNED, O.DELIVERED}), ""),
-}
-del O
-
-
-STATE_LABELS.update({**dict(ReplyState.choices), **dict(OpinionState.choices)})
 
 
 class OpinionQuerySet(models.QuerySet):

@@ -347,7 +347,7 @@ PROPOSAL_DEADLINES = {
 PROPOSAL_MAX_REPLY_MONTHS = env.int("PROPOSAL_MAX_REPLY_MONTHS", default=6)
 # The 办理结果 list of each district's reply form, each label with its A/B/C/D class, as JSON
 # {"长宁": {"解决或采纳": "A", "列入计划拟解决": "B", …}}: replaces that district's default
-# (replies.models.DEFAULT_RESULT_LABELS_BY_DISTRICT: 长宁, 普陀, 宝山, 杨浦, 嘉定; "" for others).
+# (replies.results.DEFAULT_RESULT_LABELS_BY_DISTRICT: 长宁, 普陀, 宝山, 杨浦, 嘉定; "" for others).
 RESULT_LABELS_BY_DISTRICT = env.json("RESULT_LABELS_BY_DISTRICT", default={})
 
 # --- Observability (README "Operations") ----------------------------------------------------

@@ -25,7 +25,13 @@ APPS = ("proposals", "replies", "tracker")
 ABOVE_PROPOSALS = ("replies", "tracker")
 MAX_LINES = 500
 #: Modules over the limit still waiting to be split; the list may only shrink.
-OVERSIZE_PENDING = frozenset({"proposals/models.py"})
+OVERSIZE_PENDING = frozenset(
+    {
+        "proposals/models.py",
+        # issue 18: the reply/opinion admin, to split with the admin's type work
+        "replies/admin/letters.py",
+    }
+)
 
 # Runs in a fresh interpreter: set Django up once and load the third-party libraries the modules
 # name (WeasyPrint, DRF… — loading them in every child would take a minute), then fork one child
@@ -184,9 +190,11 @@ def test_the_scan_sees_app_labels_given_as_strings_but_not_prose():
     assert _named_by_string(tree) == [(1, "replies"), (2, "tracker.Digest")]
 
 
-def test_no_module_of_proposals_is_over_500_lines():
+def test_no_module_of_proposals_or_replies_is_over_500_lines():
     sizes = {
-        str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in _modules("proposals")
+        str(p.relative_to(ROOT)): len(p.read_text().splitlines())
+        for app in ("proposals", "replies")
+        for p in _modules(app)
     }
     too_long = {
         name: n for name, n in sizes.items() if n > MAX_LINES and name not in OVERSIZE_PENDING
