@@ -39,6 +39,7 @@ lint:
 	$(PYTHON) manage.py makemigrations --check --dry-run
 	$(PYTHON) manage.py check
 	$(PYTHON) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(PYTHON) -m mypy proposals replies
 
 fmt:
 	$(RUFF) format .

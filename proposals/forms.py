@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -35,6 +35,9 @@ from proposals.models import (
 )
 from proposals.workflow import UnitRole
 
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
+
 _TEXTAREA = {"rows": 4, "cols": 60}
 
 
@@ -55,11 +58,14 @@ class ConfirmForm(TransitionForm):
     confirm = forms.BooleanField(initial=True, widget=forms.HiddenInput)
 
 
-def _reason_field(label: str) -> forms.CharField:
+def _reason_field(label: StrOrPromise) -> forms.CharField:
     return forms.CharField(label=label, widget=forms.Textarea(attrs=_TEXTAREA))
 
 
-def _note_field(label: str = _("说明")) -> forms.CharField:
+_NOTE = _("说明")
+
+
+def _note_field(label: StrOrPromise = _NOTE) -> forms.CharField:
     return forms.CharField(label=label, required=False, widget=forms.Textarea(attrs=_TEXTAREA))
 
 
@@ -122,6 +128,7 @@ class MergeProposalForm(TransitionForm):
         sessions = sorted({p.session_id for p in self.objects})
         excluded = [p.pk for p in self.objects]
         target = self.fields["target"]
+        assert isinstance(target, forms.ModelChoiceField)  # declared so above
         target.queryset = merge_targets(sessions, excluded)
         target.widget = MergeTargetSelect(sessions, excluded)
         target.widget.choices = target.choices
@@ -191,8 +198,10 @@ class AssignProposalForm(TransitionForm):
         groups = grouped_units(units, home)
         for name in ("lead_unit", "co_units", "separate_units"):
             field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)  # declared so above
             field.queryset = units
-            field.choices = ([("", "---------")] if name == "lead_unit" else []) + groups
+            blank: list[tuple[str, Any]] = [("", "---------")] if name == "lead_unit" else []
+            field.choices = blank + groups
         reason = self.fields["cross_district_reason"]
         if home:
             reason.help_text = _(
@@ -203,7 +212,8 @@ class AssignProposalForm(TransitionForm):
             reason.help_text = _("交办给其他区的单位时须填写理由，理由记入办理经过。")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         picked: list[UnitRole] = []
         if data.get("lead_unit"):
             picked.append(UnitRole(data["lead_unit"], Assignment.Role.LEAD))
@@ -279,8 +289,10 @@ class LogContactForm(TransitionForm):
         for assignment in self.objects:
             proposers += assignment.proposal.proposers()
         ids = list(dict.fromkeys(p.pk for p in proposers))
-        self.fields["proposers"].queryset = Proposer.objects.filter(pk__in=ids)
-        self.fields["proposers"].initial = ids
+        field = self.fields["proposers"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared so above
+        field.queryset = Proposer.objects.filter(pk__in=ids)
+        field.initial = ids
 
 
 # --- Inline forms ---------------------------------------------------------------------------
@@ -299,7 +311,8 @@ class AttachmentForm(forms.ModelForm):
         self.fields["name"].help_text = _("留空则使用上传文件的文件名。")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("file")
         if not data.get("name") and upload:
             data["name"] = PurePath(upload.name).name[:200]

@@ -12,6 +12,7 @@ client's address (proposals.client_ip), behind the proxy too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
@@ -29,6 +30,15 @@ from django.utils.translation import gettext as _
 from proposals.client_ip import client_ip
 from proposals.models import AccessEvent
 from proposals.passwords import published_password_sign_in_message, refuses_published
+
+if TYPE_CHECKING:
+    from django.contrib.auth.views import PasswordChangeView
+
+    # The mixins below: typed as what they go on for mypy, plain classes at run time.
+    _PasswordChangeViewBase = PasswordChangeView
+    _AuthenticationFormBase = AuthenticationForm
+else:
+    _PasswordChangeViewBase = _AuthenticationFormBase = object
 
 
 def _ip(request: HttpRequest | None) -> str | None:
@@ -167,7 +177,7 @@ class OldPasswordCountedForm(PasswordChangeForm):
             raise
 
 
-class OldPasswordCountedMixin:
+class OldPasswordCountedMixin(_PasswordChangeViewBase):
     """For a ``PasswordChangeView``: its form gets the request (the lockout keys on it)."""
 
     form_class: type[PasswordChangeForm] | None = OldPasswordCountedForm
@@ -227,7 +237,7 @@ class PublishedPasswordBackend:
     # test client's ``force_login`` keeps choosing Django's backend).
 
 
-class PublishedPasswordMessageMixin:
+class PublishedPasswordMessageMixin(_AuthenticationFormBase):
     """For an ``AuthenticationForm``: a sign-in refused for a published password says so (in
     Chinese), instead of the usual "wrong username or password"."""
 

@@ -13,15 +13,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
 from proposals.models import Proposal, Proposer, User
+
+if TYPE_CHECKING:
+    from django import forms
+    from django.contrib.admin.options import BaseModelAdmin, InlineModelAdmin
+
+    # The admins' mixins (and their forms'): typed as what they go on for mypy, plain classes
+    # at run time.
+    _AdminBase = BaseModelAdmin[Any]
+    _ModelAdminBase = admin.ModelAdmin[Any]
+    _InlineBase = InlineModelAdmin[Any, Any]
+    _ModelFormBase = forms.ModelForm[Any]
+else:
+    _AdminBase = _ModelAdminBase = _InlineBase = _ModelFormBase = object
+
+T = TypeVar("T")
 
 #: Fields nobody may filter or search on through the admin's URLs (docs/domain.md, Publication:
 #: proposers' contact details are never shown beyond the committee).
@@ -43,13 +59,29 @@ def _sees_everything(request: HttpRequest) -> bool:
     return bool(getattr(request.user, "sees_everything", False))
 
 
+def per_request(request: HttpRequest, key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, once per request: the value is kept on the request under ``key``."""
+    if not hasattr(request, key):
+        setattr(request, key, compute())
+    return getattr(request, key)
+
+
+def admin_user(request: HttpRequest) -> User:
+    """The signed-in user of an admin view (``AdminSite.admin_view`` lets no one else in)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
 def _unit_ids(request: HttpRequest) -> set[int]:
     """The units of the signed-in user, read once per request."""
-    if not hasattr(request, "_proposals_unit_ids"):
+
+    def read() -> set[int]:
         user = request.user
-        ok = user.is_authenticated and user.is_active
-        request._proposals_unit_ids = user.unit_ids() if ok else set()
-    return request._proposals_unit_ids
+        return user.unit_ids() if isinstance(user, User) and user.is_active else set()
+
+    return per_request(request, "_proposals_unit_ids", read)
 
 
 def _may_run_unit_verbs(request: HttpRequest) -> bool:
@@ -90,13 +122,14 @@ def touches_private_field(model: type[Model], lookup: str, *, local_ok: bool) ->
         private = part in PRIVATE_FIELDS.get(current, ())
         if private and (depth > 0 or not local_ok or part in NEVER_FILTERED):
             return True
-        if not getattr(field, "path_infos", None):
+        path_infos = getattr(field, "path_infos", None)
+        if not path_infos:
             return False
-        current = field.path_infos[-1].to_opts.model
+        current = path_infos[-1].to_opts.model
     return False
 
 
-class VisibilityMixin:
+class VisibilityMixin(_AdminBase):
     """What every admin of the project does about visibility (see the module's docstring)."""
 
     def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest | None = None) -> bool:
@@ -106,18 +139,20 @@ class VisibilityMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            field.queryset = visible_choices(field.queryset, request.user)
+        queryset = getattr(field, "queryset", None)
+        if field is not None and queryset is not None:
+            field.queryset = visible_choices(queryset, request.user)
         return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            field.queryset = visible_choices(field.queryset, request.user)
+        queryset = getattr(field, "queryset", None)
+        if field is not None and queryset is not None:
+            field.queryset = visible_choices(queryset, request.user)
         return field
 
 
-class PlainRelationsMixin:
+class PlainRelationsMixin(_ModelAdminBase):
     """Read-only foreign keys as plain names for whoever may not open the related admin page.
 
     Django links a read-only foreign key to its admin page; a unit's clerk would follow the
@@ -128,7 +163,7 @@ class PlainRelationsMixin:
     plain_relations: dict[str, str] = {}
 
     def _swap(self, request, names):
-        out = []
+        out: list[Any] = []
         for name in names:
             if isinstance(name, list | tuple):
                 out.append(type(name)(self._swap(request, name)))
@@ -199,7 +234,7 @@ class OfficeAdmin(VisibilityMixin, admin.ModelAdmin):
         return _may_run_unit_verbs(request)
 
 
-class HiddenUnlessViewable:
+class HiddenUnlessViewable(_ModelAdminBase):
     """For the admins other apps register (Django's groups, django-axes' logs, DRF's tokens):
     whoever may not view the model gets no rows of it, as with ``OfficeAdmin``. Django's history
     page looks the object up before it asks for the permission, so otherwise an existing id
@@ -224,7 +259,7 @@ def hide_unviewable_rows(site: admin.AdminSite, models: list[type[Model]]) -> No
         site.register(model, type(cls.__name__, (HiddenUnlessViewable, cls), {}))
 
 
-class SaveChangedFieldsMixin:
+class SaveChangedFieldsMixin(_ModelAdminBase):
     """Save only what the form changed, so a stale form never overwrites what a workflow
     call wrote in the meantime (a status, a serial): those rows are not raw-saved."""
 
@@ -238,7 +273,7 @@ class SaveChangedFieldsMixin:
             obj.save(update_fields=[*fields, *auto_now])
 
 
-class OfficeInline(VisibilityMixin):
+class OfficeInline(VisibilityMixin, _InlineBase):
     """An inline that may be seen by whoever may see its parent; changed by the committee."""
 
     extra = 0

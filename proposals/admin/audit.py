@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,9 @@ from proposals.admin.access import OfficeAdmin
 from proposals.admin.displays import _state_change
 from proposals.models import VERB_LABELS, AccessEvent, DayOverride, Transition, today
 from proposals.workdays import WEEKDAY_NAMES, WorkCalendar
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
 
 
 class VerbListFilter(admin.SimpleListFilter):
@@ -55,7 +60,7 @@ class TransitionAdmin(OfficeAdmin):
         return False
 
     @admin.display(description=_("操作"), ordering="verb")
-    def verb_label(self, obj: Transition) -> str:
+    def verb_label(self, obj: Transition) -> StrOrPromise:
         return VERB_LABELS.get(obj.verb, obj.verb)
 
     @admin.display(description=_("对象"))

@@ -28,7 +28,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from proposals.admin.access import OfficeAdmin, _is_committee
+from proposals.admin.access import OfficeAdmin, _is_committee, admin_user
 from proposals.models import CalendarYear, Proposal, today
 from proposals.workdays import WorkCalendar
 from proposals.workflow.calendar import (
@@ -69,7 +69,13 @@ def parse_day_lines(text: str, *, is_workday: bool) -> list[NoticeDay]:
             )
         except ValueError:
             first = last = None
-        if first is None or last is None or last < first or (last - first).days > 31:
+        if (
+            match is None
+            or first is None
+            or last is None
+            or last < first
+            or (last - first).days > 31
+        ):
             raise forms.ValidationError(
                 _("第 %(n)d 行无法识别：“%(line)s”。请写成 2027-02-05至2027-02-11 春节。")
                 % {"n": number, "line": line}
@@ -112,7 +118,8 @@ class CalendarYearForm(forms.ModelForm):
         fields = ("year", "source")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         try:
             days = parse_day_lines(data.get("days_off", ""), is_workday=False)
             days += parse_day_lines(data.get("makeup_days", ""), is_workday=True)
@@ -275,7 +282,7 @@ class CalendarYearAdmin(OfficeAdmin):
         done_url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
         if request.method == "POST":
             try:
-                moved = recompute_reply_due(proposal.pk, actor=request.user)
+                moved = recompute_reply_due(proposal.pk, actor=admin_user(request))
             except WorkflowError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -15,6 +17,9 @@ from proposals.admin.access import (
     hide_unviewable_rows,
 )
 from proposals.models import NUMBERING_PRESETS, Membership, Proposer, Session, Unit, User
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
 
 
 def _own_apps() -> set[str]:
@@ -183,7 +188,7 @@ class SessionAdmin(SaveChangedFieldsMixin, OfficeAdmin):
         return readonly
 
     @admin.display(description=_("编号预览"))
-    def number_preview(self, obj: Session) -> str:
+    def number_preview(self, obj: Session) -> StrOrPromise:
         try:
             first = obj.format_number(1)
             following = obj.format_number(obj.last_serial + 1)

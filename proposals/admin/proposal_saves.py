@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from proposals import workflow
+from proposals.admin.access import _ModelAdminBase, _ModelFormBase
 from proposals.models import CoProposer, Proposal, ProposalAttachment
 from proposals.workflow import WorkflowError
 from proposals.workflow.edits import COMMITTEE_FIELDS
@@ -31,12 +32,12 @@ class _Refused(Exception):
         self.error = error
 
 
-class _RefusalForm:
+class _RefusalForm(_ModelFormBase):
     """The change form shows the workflow's refusal as its error, on the field it names."""
 
     refusal: WorkflowError | None = None
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         data = super().clean()
         if self.refusal is not None:
             field = self.refusal.field if self.refusal.field in self.fields else None
@@ -44,7 +45,7 @@ class _RefusalForm:
         return data
 
 
-class WorkflowSavesMixin:
+class WorkflowSavesMixin(_ModelAdminBase):
     """For ``ProposalAdmin``: every save and delete of the change form is a workflow call."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):

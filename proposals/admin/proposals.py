@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
+from django import forms
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -22,6 +24,7 @@ from proposals.admin.access import (
     _is_committee,
     _sees_everything,
     _unit_ids,
+    admin_user,
     proposals_visible_to,
 )
 from proposals.admin.displays import (
@@ -52,6 +55,9 @@ from proposals.models import (
 )
 from proposals.selectors import REPLY_CLOCKS
 from proposals.workflow.edits import COPROPOSERS_EDITABLE
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
 
 #: How many 并案 targets the search box loads at a time.
 MERGE_TARGETS_PAGE = 20
@@ -294,14 +300,15 @@ class ProposalAdmin(SearchMixin, PlainRelationsMixin, WorkflowSavesMixin, VerbAd
             raise PermissionDenied
         sessions = [int(s) for s in request.GET.getlist("session") if s.isdigit()]
         excluded = [int(e) for e in request.GET.getlist("exclude") if e.isdigit()]
-        page = request.GET.get("page", "1")
-        page = int(page) if page.isdigit() and int(page) > 0 else 1
+        asked = request.GET.get("page", "1")
+        page = int(asked) if asked.isdigit() and int(asked) > 0 else 1
         found = self.get_search_results(
             request, merge_targets(sessions, excluded), request.GET.get("term", "")
         )[0]
         start = (page - 1) * MERGE_TARGETS_PAGE
         rows = list(found[start : start + MERGE_TARGETS_PAGE + 1])
         field = MergeProposalForm.base_fields["target"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared so on the form
         return JsonResponse(
             {
                 "results": [
@@ -331,7 +338,7 @@ class ProposalAdmin(SearchMixin, PlainRelationsMixin, WorkflowSavesMixin, VerbAd
 
     def render_verb_page(self, request, verb, objects, form, action_name, done_url):
         response = super().render_verb_page(request, verb, objects, form, action_name, done_url)
-        if verb.name == "file":
+        if verb.name == "file" and response.context_data is not None:
             response.context_data["objects"] = self.filing_descriptions(objects)
         return response
 
@@ -366,10 +373,10 @@ class ProposalAdmin(SearchMixin, PlainRelationsMixin, WorkflowSavesMixin, VerbAd
         return "、".join(f"{a.unit}（{a.get_role_display()}）" for a in units)
 
 
-def contacts_panel(request: HttpRequest, obj: Proposal) -> tuple[str, SafeString]:
+def contacts_panel(request: HttpRequest, obj: Proposal) -> tuple[StrOrPromise, SafeString]:
     """The contacts of the proposal's assignments the user may see."""
     records = (
-        ContactRecord.objects.visible_to(request.user)
+        ContactRecord.objects.visible_to(admin_user(request))
         .filter(assignment__proposal=obj)
         .select_related("assignment__unit", "recorded_by")
         .prefetch_related("proposers")
@@ -377,7 +384,7 @@ def contacts_panel(request: HttpRequest, obj: Proposal) -> tuple[str, SafeString
     return _("沟通记录"), contacts_table(records)
 
 
-def timeline_panel(request: HttpRequest, obj: Proposal) -> tuple[str, SafeString]:
+def timeline_panel(request: HttpRequest, obj: Proposal) -> tuple[StrOrPromise, SafeString]:
     """What happened to the proposal, and the due dates of its assignments with how each was
     computed. A unit's staff see the steps of what they may see: the proposal's own, and those
     of the assignments and letters visible to them (not another unit's drafts)."""
@@ -415,11 +422,7 @@ def visible_transitions(transitions, user) -> list:
         allowed[content_type_id] = set(
             visible(user).filter(pk__in=ids).values_list("pk", flat=True)
         )
-    return [
-        t
-        for t in rows
-        if allowed[t.content_type_id] is None or t.object_id in allowed[t.content_type_id]
-    ]
+    return [t for t in rows if (seen := allowed[t.content_type_id]) is None or t.object_id in seen]
 
 
 register_panel(Proposal, contacts_panel, order=20)

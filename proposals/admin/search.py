@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model, Q, QuerySet
@@ -25,6 +26,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 
 from proposals import models as _models
+from proposals.admin.access import _ModelAdminBase
 from proposals.districts import unit_sort_key
 from proposals.models import Assignment, CoProposer, Unit
 from proposals.selectors import DUE_SOON_WORKDAYS, filter_due
@@ -130,7 +132,7 @@ def assignment_search(request: HttpRequest, queryset: QuerySet, search_term: str
     return search_rows(request, queryset, search_term, term_q)
 
 
-class SearchMixin:
+class SearchMixin(_ModelAdminBase):
     """The changelist's search by ``search`` (a function above), and the filters other apps
     registered after the admin's own. ``search_fields`` stays declared: Django shows the box
     (and checks the admin) by it, but never searches with it."""
@@ -143,7 +145,7 @@ class SearchMixin:
             return queryset, False
         return type(self).search(request, queryset, search_term), False
 
-    def get_list_filter(self, request) -> Sequence:
+    def get_list_filter(self, request) -> tuple[Any, ...]:
         return (*super().get_list_filter(request), *LIST_FILTERS.get(self.model, ()))
 
 
@@ -164,8 +166,8 @@ class DueFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        if self.value():
-            return filter_due(queryset, self.value(), _models.today())
+        if which := self.value():
+            return filter_due(queryset, which, _models.today())
         return queryset
 
 
@@ -174,10 +176,11 @@ class ProposalDueFilter(DueFilter):
     (a co-handled proposal is not "ours overdue" because the lead is late)."""
 
     def queryset(self, request, queryset):
-        if not self.value():
+        which = self.value()
+        if not which:
             return queryset
         mine = Assignment.objects.visible_to(request.user)
-        due = filter_due(mine, self.value(), _models.today())
+        due = filter_due(mine, which, _models.today())
         return queryset.filter(pk__in=due.values("proposal_id"))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -31,10 +31,19 @@ from django.urls import path, reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from proposals.admin.access import OfficeAdmin, _is_committee, _may_run_unit_verbs, _unit_ids
+from proposals.admin.access import (
+    OfficeAdmin,
+    _is_committee,
+    _may_run_unit_verbs,
+    _unit_ids,
+    admin_user,
+)
 from proposals.forms import TransitionForm
 from proposals.models import User
 from proposals.workflow import InvalidInput, WorkflowError
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
 
 COMMITTEE = "committee"
 UNIT = "unit_verb"
@@ -50,7 +59,7 @@ REFUSING_VERBS = frozenset(
     }
 )
 
-Panel = Callable[[HttpRequest, Any], "tuple[str, SafeString] | None"]
+Panel = Callable[[HttpRequest, Any], "tuple[StrOrPromise, SafeString] | None"]
 #: model -> read-only panels of its change page, ``(order, panel)``, where
 #: ``panel(request, obj) -> (title, html)``; lower orders show first.
 PANELS: dict[type[Model], list[tuple[int, Panel]]] = defaultdict(list)
@@ -76,7 +85,7 @@ class Verb:
     """
 
     name: str
-    label: str
+    label: StrOrPromise
     run: Callable[[Any, User, dict[str, Any]], Any]
     form_class: type[TransitionForm] | None = None
     who: str = COMMITTEE
@@ -172,7 +181,7 @@ class VerbAdmin(OfficeAdmin):
         """What the browser's confirm dialog asks before a one-click verb posts."""
         return _("确定对“%(obj)s”执行“%(verb)s”吗？") % {"obj": obj, "verb": verb.label}
 
-    def panels(self, request: HttpRequest, obj: Any) -> list[tuple[str, SafeString]]:
+    def panels(self, request: HttpRequest, obj: Any) -> list[tuple[StrOrPromise, SafeString]]:
         """The read-only panels other apps registered for this model."""
         shown = []
         for _order, panel in PANELS.get(self.model, ()):
@@ -189,7 +198,8 @@ class VerbAdmin(OfficeAdmin):
             raise Http404
         obj = self.get_object(request, str(object_id))
         if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+            # Django's own answer for a missing id; the stubs leave the private method out.
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))  # type: ignore[attr-defined]
         if not self.verb_allowed(request, spec, obj):
             raise PermissionDenied
         done_url = reverse(
@@ -197,7 +207,8 @@ class VerbAdmin(OfficeAdmin):
             args=[obj.pk],
             current_app=self.admin_site.name,
         )
-        return self.run_verb(request, spec, [obj], done_url=done_url)
+        response = self.run_verb(request, spec, [obj], done_url=done_url)
+        return response if response is not None else HttpResponseRedirect(done_url)
 
     def run_verb(
         self,
@@ -256,7 +267,7 @@ class VerbAdmin(OfficeAdmin):
         failed: list[tuple[Any, WorkflowError]] = []
         for obj in objects:
             try:
-                result = verb.run(obj, request.user, data)
+                result = verb.run(obj, admin_user(request), data)
             except WorkflowError as exc:
                 failed.append((obj, exc))
             else:
@@ -294,7 +305,8 @@ class VerbAdmin(OfficeAdmin):
         done_url: str,
     ) -> TemplateResponse:
         adminform = (
-            helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)
+            # Any form will do (the stubs ask for a ModelForm): the page shows its fields.
+            helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)  # type: ignore[arg-type]
             if form is not None
             else None
         )

@@ -354,7 +354,7 @@ class StrictFilterSet(filters.FilterSet):
         base = super().get_form_class()
         strict = [name for name in self.filters if name not in self.blank_allowed]
 
-        class Form(base):
+        class Form(base):  # type: ignore[valid-type,misc]  # the filterset's, made at run time
             def clean(self):
                 cleaned = super().clean()
                 for name in strict:

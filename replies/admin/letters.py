@@ -20,17 +20,25 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -46,11 +54,15 @@ from proposals.admin import (
     _unit_ids,
     content_disposition,
 )
+from proposals.admin.access import _ModelFormBase, admin_user, per_request
 from proposals.models import Assignment, Transition
 from proposals.workflow import WorkflowError, check_state
 from replies import previews, workflow
 from replies.forms import OpinionForm, ReplyForm, StartLetterForm
 from replies.models import DocNumberCounter, Reply
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
 
 #: Who may run a verb, beside ``proposals.admin.UNIT`` (the unit's members). Each names the
 #: ``has_<who>_permission`` method that decides whether the changelist offers the action.
@@ -65,12 +77,14 @@ DOC_NUMBER_SEARCH = re.compile(
 
 def _signer_unit_ids(request: HttpRequest) -> set[int]:
     """The units the signed-in user signs for, read once per request."""
-    if not hasattr(request, "_replies_signer_unit_ids"):
-        request._replies_signer_unit_ids = permissions.signer_unit_ids(request.user)
-    return request._replies_signer_unit_ids
+    return per_request(
+        request,
+        "_replies_signer_unit_ids",
+        lambda: permissions.signer_unit_ids(admin_user(request)),
+    )
 
 
-class _BoundedLetterForm:
+class _BoundedLetterForm(_ModelFormBase):
     """The editor's form refuses a draft the renderer would refuse, naming the limit and the
     measured size (the rule of signing and rendering too: ``replies.pdf.check_letter_size``).
     Checked on the instance as typed, once the form has put the typed values on it."""
@@ -78,7 +92,7 @@ class _BoundedLetterForm:
     def _post_clean(self) -> None:
         from replies.pdf import LetterTooLarge, check_letter_size  # WeasyPrint: when needed
 
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's hook, missing from the stubs
         typed = f"{self.instance.body}\n{self.instance.closing}"
         try:
             check_letter_size(typed)  # before parsing: a pasted 29,500 lines cost milliseconds
@@ -95,7 +109,9 @@ class _EditRefused(Exception):
         self.error = error
 
 
-def _table(headers: Sequence[str], rows: list[tuple[Any, ...]], empty: str) -> SafeString:
+def _table(
+    headers: Sequence[StrOrPromise], rows: list[tuple[Any, ...]], empty: StrOrPromise
+) -> SafeString:
     if not rows:
         return format_html("<p>{}</p>", empty)
     cells = "".join("<td>{}</td>" for _h in headers)
@@ -130,7 +146,7 @@ class LetterAdmin(VerbAdmin):
     form: type[ReplyForm] | type[OpinionForm]
     edit_fields: Sequence[str] = ()
     edit_letter: Callable[..., Any]
-    start_label = ""
+    start_label: StrOrPromise = ""
 
     state_field = "state"
     change_form_template = "admin/replies/change_form.html"
@@ -323,7 +339,7 @@ class LetterAdmin(VerbAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def letter_context(self, request, obj) -> dict[str, Any]:
-        notes = []
+        notes: list[StrOrPromise] = []
         if obj.state == self.model.State.DRAFT and obj.return_comment:
             notes.append(_("签发人退回意见：%(c)s") % {"c": obj.return_comment})
         if obj.signed_on is not None and not obj.pdf:
@@ -349,7 +365,7 @@ class LetterAdmin(VerbAdmin):
         return format_html('<a href="{}">{}</a>', url, obj.proposal)
 
     @admin.display(description=_("类型"))
-    def kind_display(self, obj) -> str:
+    def kind_display(self, obj) -> StrOrPromise:
         return obj.get_kind_display() if isinstance(obj, Reply) else _("会办意见")
 
     @admin.display(description=_("签发人"))
@@ -357,7 +373,7 @@ class LetterAdmin(VerbAdmin):
         return str(obj.signer) if obj.signer_id else "-"
 
     @staticmethod
-    def pdf_note(obj) -> str:
+    def pdf_note(obj) -> StrOrPromise:
         """Where a signed letter's missing PDF stands, for the note above the letter."""
         if obj.pdf_failed:
             return _(
@@ -375,7 +391,7 @@ class LetterAdmin(VerbAdmin):
         return _("签发件正在生成，生成后可在本页下载。")
 
     @admin.display(description=_("签发件"))
-    def pdf_status(self, obj) -> str:
+    def pdf_status(self, obj) -> StrOrPromise:
         if obj.signed_on is None:
             return "-"
         if not obj.pdf:
@@ -441,7 +457,7 @@ class LetterAdmin(VerbAdmin):
 
     def render_verb_page(self, request, verb, objects, form, action_name, done_url):
         response = super().render_verb_page(request, verb, objects, form, action_name, done_url)
-        if verb.name == "sign":
+        if verb.name == "sign" and response.context_data is not None:
             response.context_data["objects"] = self.signing_descriptions(objects)
         return response
 
@@ -456,6 +472,7 @@ class LetterAdmin(VerbAdmin):
         )
         rows = []
         for obj in objects:
+            outcome: StrOrPromise
             if obj.unit.docno_prefix:
                 counters[obj.unit_id] = counters.get(obj.unit_id, 0) + 1
                 number = self.model(
@@ -545,7 +562,7 @@ class LetterAdmin(VerbAdmin):
             self.message_user(request, _("请选择要起草的交办件。"), messages.ERROR)
             return HttpResponseRedirect(changelist)
         pk, kind = form.decoded()
-        if not Assignment.objects.visible_to(request.user).filter(pk=pk).exists():
+        if not Assignment.objects.visible_to(admin_user(request)).filter(pk=pk).exists():
             raise Http404
         try:
             letter = self.start_letter(pk, kind, request.user)
@@ -577,7 +594,8 @@ class LetterAdmin(VerbAdmin):
         return TemplateResponse(request, self.start_template, context)
 
     @xframe_options_sameorigin
-    @csp_replace({"frame-ancestors": [SELF]})  # shown in the editor's frame, like X-Frame-Options
+    # Shown in the editor's frame, like X-Frame-Options.
+    @method_decorator(csp_replace({"frame-ancestors": [SELF]}))
     def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """The letter as it would print now, with the 草稿 mark while unsigned.
 
@@ -607,7 +625,7 @@ class LetterAdmin(VerbAdmin):
             letter = workflow.letter_for(obj)
             check_letter_size(letter)
             record = previews.start(
-                letter, user_id=request.user.pk, kind=self.opts.model_name, pk=obj.pk
+                letter, user_id=admin_user(request).pk, kind=self._preview_kind, pk=obj.pk
             )
             record = previews.wait(record)
         except LetterTooLarge as exc:
@@ -616,11 +634,18 @@ class LetterAdmin(VerbAdmin):
             return self._frame_message(request, exc.message)
         return self._preview_answer(request, obj, record)
 
+    @property
+    def _preview_kind(self) -> str:
+        """What a preview is filed under: the model's name (``reply``, ``coopinion``)."""
+        name = self.opts.model_name
+        assert name is not None  # Django names every model
+        return name
+
     def _preview_status(self, request: HttpRequest, obj: Any, token: str) -> HttpResponse:
         """Where a preview stands, for the user who asked for it and no one else (404)."""
         try:
             record = previews.get_for(
-                token, user_id=request.user.pk, kind=self.opts.model_name, pk=obj.pk
+                token, user_id=admin_user(request).pk, kind=self._preview_kind, pk=obj.pk
             )
         except previews.Unavailable as exc:
             return self._frame_message(request, exc.message)
@@ -655,12 +680,12 @@ class LetterAdmin(VerbAdmin):
         return response
 
     @staticmethod
-    def _frame_message(request: HttpRequest, message: str) -> HttpResponse:
+    def _frame_message(request: HttpRequest, message: StrOrPromise) -> HttpResponse:
         # The style carries the request's nonce: the Content-Security-Policy allows no other.
         html = format_html(
             '<!doctype html><meta charset="utf-8"><style nonce="{}">body {{ font: 14px sans-serif;'
             " color: #b42318; padding: 1em; }}</style><body>{}</body>",
-            request.csp_nonce,
+            request.csp_nonce,  # type: ignore[attr-defined]  # set by django-csp's middleware
             message,
         )
         response = HttpResponse(html)
@@ -668,8 +693,8 @@ class LetterAdmin(VerbAdmin):
         return response
 
     @xframe_options_sameorigin
-    @csp_replace({"frame-ancestors": [SELF]})
-    def download_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+    @method_decorator(csp_replace({"frame-ancestors": [SELF]}))
+    def download_view(self, request: HttpRequest, object_id: int) -> HttpResponseBase:
         """The stored signed PDF, named after its 文号 (``?inline=1``: shown in the editor)."""
         obj = self._visible_or_404(request, object_id)
         if obj.signed_on is None:

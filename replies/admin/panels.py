@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -10,8 +12,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from proposals.admin import _unit_ids, _when, register_panel
+from proposals.admin.access import admin_user
 from proposals.models import Assignment, AssignmentState, Proposal
 from replies.models import CoOpinion, OpinionState, Reply, ReplyState
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
+    from django_stubs_ext import StrOrPromise
 
 _OPEN_REPLY = (ReplyState.DRAFT, ReplyState.PENDING_SIGNATURE)
 _OPEN_OPINION = (OpinionState.DRAFT, OpinionState.PENDING_SIGNATURE, OpinionState.SIGNED)
@@ -22,15 +28,16 @@ def _letters_table(letters: list[Reply | CoOpinion]) -> SafeString:
         return format_html("<p>{}</p>", _("暂无。"))
     rows = []
     for letter in letters:
-        is_reply = isinstance(letter, Reply)
-        name = "replies_reply_change" if is_reply else "replies_coopinion_change"
+        kind: StrOrPromise
+        if isinstance(letter, Reply):
+            name, kind, sent = "replies_reply_change", letter.get_kind_display(), letter.sent_at
+        else:
+            name, kind, sent = "replies_coopinion_change", _("会办意见"), letter.delivered_at
         link = format_html(
             '<a href="{}">{}</a>',
             reverse(f"admin:{name}", args=[letter.pk]),
             letter.doc_number or letter.title,
         )
-        kind = letter.get_kind_display() if is_reply else _("会办意见")
-        sent = letter.sent_at if is_reply else letter.delivered_at
         rows.append((link, letter.unit, kind, letter.get_state_display(), _when(sent)))
     head = (_("文号/标题"), _("单位"), _("类型"), _("状态"), _("送出时间"))
     return format_html(
@@ -65,16 +72,17 @@ def _start_button(assignment: Assignment, request: HttpRequest) -> SafeString:
     return format_html('<p><a class="button default" href="{}">{}</a></p>', url, label)
 
 
-def assignment_letters(request: HttpRequest, obj: Assignment) -> tuple[str, SafeString]:
+def assignment_letters(request: HttpRequest, obj: Assignment) -> tuple[StrOrPromise, SafeString]:
     """The letters of the assignment's proposal the user may see, newest first."""
+    user = admin_user(request)
     replies = list(
-        Reply.objects.visible_to(request.user)
+        Reply.objects.visible_to(user)
         .filter(proposal_id=obj.proposal_id)
         .select_related("unit")
         .order_by("-created_at")
     )
     opinions = list(
-        CoOpinion.objects.visible_to(request.user)
+        CoOpinion.objects.visible_to(user)
         .filter(proposal_id=obj.proposal_id)
         .select_related("unit")
         .order_by("-created_at")
@@ -90,13 +98,10 @@ def assignment_letters(request: HttpRequest, obj: Assignment) -> tuple[str, Safe
     return _("答复与会办意见"), html
 
 
-def proposal_letters(request: HttpRequest, obj: Proposal) -> tuple[str, SafeString]:
-    replies = list(
-        Reply.objects.visible_to(request.user).filter(proposal=obj).select_related("unit")
-    )
-    opinions = list(
-        CoOpinion.objects.visible_to(request.user).filter(proposal=obj).select_related("unit")
-    )
+def proposal_letters(request: HttpRequest, obj: Proposal) -> tuple[StrOrPromise, SafeString]:
+    user = admin_user(request)
+    replies = list(Reply.objects.visible_to(user).filter(proposal=obj).select_related("unit"))
+    opinions = list(CoOpinion.objects.visible_to(user).filter(proposal=obj).select_related("unit"))
     return _("答复与会办意见"), _letters_table([*replies, *opinions])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -22,6 +23,7 @@ from proposals.admin import (
     _verb_action,
     _when,
 )
+from proposals.admin.access import _ModelFormBase
 from proposals.models import Assignment, AssignmentState
 from replies import workflow
 from replies.admin.letters import SIGNER, UNIT_OR_COMMITTEE, LetterAdmin, PdfFilter, _table
@@ -167,7 +169,7 @@ class FeedbackInline(ReadOnlyInline, admin.TabularInline):
         return super().get_queryset(request).select_related("proposer", "recorded_by")
 
 
-class _DistrictResultLabels:
+class _DistrictResultLabels(_ModelFormBase):
     """The reply form's 办理结果: the list of the proposal's district (``result_labels_for``),
     each label with its class, instead of every near-synonym the system knows.
 
@@ -184,6 +186,7 @@ class _DistrictResultLabels:
         field = self.fields.get("result_label")
         if field is None:
             return
+        assert isinstance(field, forms.ChoiceField)  # the model field has choices
         labels = result_labels_for(self.district)
         choices = [("", "---------"), *((k, f"{k}（{c}类）") for k, c in labels.items())]
         current = self.instance.result_label
@@ -207,7 +210,7 @@ class _DistrictResultLabels:
         return value
 
     def _get_validation_exclusions(self):
-        exclude = super()._get_validation_exclusions()
+        exclude = super()._get_validation_exclusions()  # type: ignore[misc]  # not in the stubs
         exclude.add("result_label")
         return exclude
 
@@ -390,7 +393,7 @@ class ReplyAdmin(LetterAdmin):
                 proposal_id=obj.proposal_id, state=OpinionState.DELIVERED
             )
         }
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for a in cos:
             op = delivered.get(a.pk)
             if op is None:
