@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from proposals import workflow
 from proposals.admin.access import _ModelAdminBase, _ModelFormBase
+from proposals.admin.calendar_years import offer_reply_recompute
 from proposals.models import CoProposer, Proposal, ProposalAttachment
 from proposals.workflow import WorkflowError
 from proposals.workflow.edits import COMMITTEE_FIELDS
@@ -90,6 +91,9 @@ class WorkflowSavesMixin(_ModelAdminBase):
             raise _Refused(exc) from exc
         for formset in formsets:
             self.note_formset(formset)
+        if change and {"is_key", "key_reply_months"} & set(fields):
+            # Due dates already set under the old period stay until the committee asks.
+            offer_reply_recompute(request, Proposal.objects.get(pk=form.instance.pk))
 
     @staticmethod
     def note_formset(formset) -> None:

@@ -478,3 +478,21 @@ def test_deleting_a_draft_with_an_audit_trail_is_refused_and_a_bare_one_is_recor
     assert not Proposal.objects.filter(pk=pk).exists()
     gone = Transition.objects.get(verb="delete_draft")
     assert (gone.object_id, gone.proposal, gone.note) == (pk, None, bare.title)
+
+
+@pytest.mark.django_db
+def test_changing_an_assigned_key_proposal_s_months_offers_to_recompute_and_moves_nothing(
+    as_committee, filed, committee, unit_a
+):
+    wf.assign_proposal(filed, actor=committee, units=[(unit_a, "lead")])
+    reply_due = filed.assignments.get().due_dates.get(clock="reply")
+    before = (reply_due.due_on, reply_due.rule)
+    page = as_committee.get(url("change", filed.pk))
+    data = form_data(page)
+    data.update(is_key="on", key_reply_months="5")
+    response = as_committee.post(url("change", filed.pk), data, follow=True)
+    notes = [str(m) for m in response.context["messages"]]
+    assert any("答复期限已修改" in n and "重算答复期限" in n for n in notes), notes
+    reply_due.refresh_from_db()
+    # Nothing is recomputed until the committee follows the link.
+    assert (reply_due.due_on, reply_due.rule) == before == (reply_due.due_on, "3,months")
