@@ -72,6 +72,7 @@ from replies.pdf_limits import MAX_LETTER_LINES as MAX_LETTER_LINES
 from replies.pdf_limits import MAX_TABLE_ROWS as MAX_TABLE_ROWS
 from replies.pdf_limits import MAX_TYPED_LINES as MAX_TYPED_LINES
 from replies.pdf_limits import PAGE_LINES as PAGE_LINES
+from replies.pdf_limits import RENDER_TIME_LIMIT as RENDER_TIME_LIMIT
 from replies.pdf_limits import LetterSize as LetterSize
 from replies.pdf_limits import LetterTooLarge as LetterTooLarge
 from replies.pdf_limits import SizeExcess as SizeExcess
@@ -99,11 +100,6 @@ __all__ = [
     "render_letter_pdf_isolated",
 ]
 
-#: Seconds a rendering task may take, for the Celery task that renders (its ``soft_time_limit``,
-#: with the hard ``time_limit`` a little above): under the cap a render takes a few seconds, so
-#: hitting the limit means something is wrong, and the task fails instead of holding a worker.
-#: The worker's ``--max-memory-per-child`` bounds the memory of a runaway layout the same way.
-RENDER_TIME_LIMIT = 60
 
 PDF_VARIANT = "pdf/a-2b"
 

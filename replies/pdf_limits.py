@@ -18,6 +18,12 @@ from django.utils.translation import gettext as _
 from replies.letter import Letter
 from replies.pdf_layout import em_width
 
+#: Seconds a rendering task may take, for the Celery task that renders (its ``soft_time_limit``,
+#: with the hard ``time_limit`` a little above): under the cap a render takes a few seconds, so
+#: hitting the limit means something is wrong, and the task fails instead of holding a worker.
+#: The worker's ``--max-memory-per-child`` bounds the memory of a runaway layout the same way.
+RENDER_TIME_LIMIT = 60
+
 # --- The size rules (``check_letter_size``) ---------------------------------------------------
 # Rendering is CPU-bound and grows with the printed lines (about 2–3 ms of CPU each, ~50 ms a
 # page) and a little with each paragraph; memory grows with the pages. The seeds (6 pages) have

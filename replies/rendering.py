@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from proposals.workflow import record_transition
-from replies import pdf
+from replies import pdf_limits, renderer
 from replies.kinds import KINDS, LetterType, kind_named, kind_of
 from replies.letter import Contact, Letter, LetterFormat, parse_body
 from replies.models import CoOpinion, Reply
@@ -72,7 +72,7 @@ def letter_for(obj: Reply | CoOpinion, *, draft: bool | None = None) -> Letter:
 
 
 def render_pdf(obj: Reply | CoOpinion) -> bytes:
-    return pdf.render_letter_pdf(letter_for(obj))
+    return renderer.render_letter_pdf(letter_for(obj))
 
 
 def pdf_late(obj: Reply | CoOpinion, *, now: datetime.datetime | None = None) -> bool:
@@ -172,10 +172,10 @@ def _store_pdf(obj: Reply | CoOpinion, kind: str) -> None:
 
 def pdf_failure_reason(exc: BaseException) -> str:
     """What the admin shows of a failed render (Chinese, with the technical detail)."""
-    if isinstance(exc, pdf.LetterTooLarge):
+    if isinstance(exc, pdf_limits.LetterTooLarge):
         return _("正文过长，无法生成PDF。")
     if isinstance(exc, SoftTimeLimitExceeded):
-        return _("生成PDF超时（超过%(n)d秒）。") % {"n": pdf.RENDER_TIME_LIMIT}
+        return _("生成PDF超时（超过%(n)d秒）。") % {"n": pdf_limits.RENDER_TIME_LIMIT}
     if isinstance(exc, OSError):
         where = f"（{exc.filename}）" if getattr(exc, "filename", None) else ""
         return _("读写文件失败%(where)s：%(e)s") % {"where": where, "e": exc.strerror or exc}

@@ -13,7 +13,7 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from proposals.outbox import OutboxTask, deliver
 from replies import rendering
-from replies.pdf import RENDER_TIME_LIMIT
+from replies.pdf_limits import RENDER_TIME_LIMIT
 from replies.previews import PREVIEW_WALL_LIMIT
 
 #: A render is tried this many times (the first and five retries) before the letter is

@@ -33,6 +33,7 @@ from proposals.models import Session, User
 from proposals.workflow import WorkflowError
 from replies import workflow as replies_workflow
 from replies.models import Reply
+from replies.pdf_limits import LetterTooLarge, check_letter_size
 from tracker import jobs
 from tracker.importing import import_filed_proposals
 
@@ -254,8 +255,6 @@ def _add_letter(bundle: zipfile.ZipFile, reply: Reply) -> str:
 def _failure_reason(reply: Reply) -> str:
     """Why a signed reply has no PDF: for a letter over the size rules (signed before they
     existed), the rule with the limit and its size; else the reason recorded on it."""
-    from replies.pdf import LetterTooLarge, check_letter_size
-
     try:
         check_letter_size(replies_workflow.letter_for(reply))
     except LetterTooLarge as exc:

@@ -117,6 +117,18 @@ def _task_postrun(task_id=None, task=None, state=None, **kwargs) -> None:
 
 
 @worker_init.connect
+def _warm_the_renderer(**kwargs) -> None:
+    """Load WeasyPrint and its fonts once in the worker's main process, before the pool forks:
+    every pool process then starts warm, and a fresh worker's first letter costs a render, not
+    a second of font loading (issue 24). Beat and the web processes never load it."""
+    from replies import renderer
+
+    started = time.perf_counter()
+    renderer.warm()
+    logger.info("renderer warmed in %.2f s", time.perf_counter() - started)
+
+
+@worker_init.connect
 def _serve_worker_metrics(**kwargs) -> None:
     port = os.environ.get("CELERY_METRICS_PORT")
     if not port:

@@ -22,7 +22,7 @@ from proposals import audit, outbox, permissions
 from proposals.models import Membership, Transition, User
 from proposals.workflow import InvalidInput, NotAllowed, WrongState, record_transition
 from proposals.workflow import required_text as _required_text
-from replies import pdf, tasks
+from replies import pdf_limits, tasks
 from replies.kinds import L, LetterType, kind_of
 from replies.models import CoOpinion, Disclosure, DocNumberCounter, Reply, result_class_for
 from replies.rendering import has_pdf, letter_for
@@ -179,11 +179,12 @@ def _sign(kind: LetterType[L], obj: L, *, actor: User) -> None:
 def _require_renderable(obj: Reply | CoOpinion) -> None:
     """A letter over the size rules would never get its PDF, so it cannot be signed. Checked on
     the letter exactly as it will print (文号, 签发人, 印发 set); the refusal rolls the signing
-    back, 文号 included (``replies.pdf.check_letter_size``: the rule of saving and rendering)."""
+    back, 文号 included (``replies.pdf_limits.check_letter_size``: the rule of saving and
+    rendering)."""
     try:
-        pdf.check_letter_size(f"{obj.body}\n{obj.closing}")  # as typed, before parsing it
-        pdf.check_letter_size(letter_for(obj, draft=False))
-    except pdf.LetterTooLarge as exc:
+        pdf_limits.check_letter_size(f"{obj.body}\n{obj.closing}")  # as typed, before parsing it
+        pdf_limits.check_letter_size(letter_for(obj, draft=False))
+    except pdf_limits.LetterTooLarge as exc:
         raise InvalidInput(exc.message, field="body", code="letter_too_large") from exc
 
 
