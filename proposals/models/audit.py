@@ -166,7 +166,9 @@ class AccessEvent(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"
+        # Beijing time (TIME_ZONE), as every other record the admin shows.
+        when = timezone.localtime(self.at)
+        return f"{when:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
