@@ -15,13 +15,19 @@ The modules, by subject (their names are importable from here, as before issue 1
     legacy_tail      印发, note, date and signature read from the bottom; the body re-joined
     legacy_meta      the letter's kind, its proposal and proposers, and what was not found
     legacy_pdf       ``text_from_pdf``: a letter PDF's text, for reading it back
+    legacy_web       a 政务公开 page around the letter: navigation, metadata, a second copy
+    legacy_account   the promise that no text is lost: every line in a field or in a warning
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from replies.legacy_account import _account, _field_doc_numbers, _meta_date, _read_fields
 from replies.legacy_head import _find_title as _find_title
 from replies.legacy_head import _is_header_line as _is_header_line
 from replies.legacy_head import _is_salutation as _is_salutation
@@ -42,12 +48,21 @@ from replies.legacy_lines import _normalize_signer as _normalize_signer
 from replies.legacy_lines import _parse_date as _parse_date
 from replies.legacy_lines import _prepare as _prepare
 from replies.legacy_lines import _split_fields as _split_fields
+from replies.legacy_meta import (
+    _body_proposers,
+    _earlier_result,
+    _handling,
+    _lead_unit,
+    _organs_from_elsewhere,
+    _round,
+)
 from replies.legacy_meta import _kind_from_title as _kind_from_title
 from replies.legacy_meta import _missing as _missing
 from replies.legacy_meta import _proposal_number as _proposal_number
 from replies.legacy_meta import _proposers as _proposers
 from replies.legacy_patterns import _ANY_DATE as _ANY_DATE
 from replies.legacy_patterns import _ASCII_PARENS as _ASCII_PARENS
+from replies.legacy_patterns import _ATTACHMENT
 from replies.legacy_patterns import _CJK as _CJK
 from replies.legacy_patterns import _CJK_GAP as _CJK_GAP
 from replies.legacy_patterns import _CLOSERS as _CLOSERS
@@ -89,6 +104,12 @@ from replies.legacy_tail import _continues as _continues
 from replies.legacy_tail import _join_paragraphs as _join_paragraphs
 from replies.legacy_tail import _read_tail as _read_tail
 from replies.legacy_tail import _Tail as _Tail
+from replies.legacy_web import (
+    _drop_repeated_copy,
+    _Meta,
+    _read_metadata,
+    _read_navigation,
+)
 from replies.letter import (
     Block,
     Contact,
@@ -112,11 +133,21 @@ class ReadResult:
     session_name: str = ""  # 十五届二次会议
     proposal_number: str = ""  # 061, 152045, 9B111, B131, 24-105
     proposal_label: str = ""  # as printed: 第061号
-    #: Members or groups named in the salutation (empty for a co-handling opinion).
+    #: Members or groups named in the salutation, or (a co-handling opinion, a letter to a unit)
+    #: in the body: 张三、李四委员提出的….
     proposers: list[str] = field(default_factory=list)
     #: The salutation said 等: more proposers signed than it names.
     more_proposers: bool = False
     addressee: str = ""  # the salutation without its colon: 民建界别组, 区发改委
+    #: The unit leading the handling: a co-handling opinion's addressee, or named as 主办.
+    lead_unit: str = ""
+    handling: str = "主办"  # 主办, 会办 or 分办
+    round: int = 1  # 2 for a follow-up (再次答复 / 跟踪办理)
+    earlier_result: str = ""  # a follow-up's earlier 办理结果
+    attachments: list[str] = field(default_factory=list)  # 附件 lines, as printed (also in body)
+    published_on: datetime.date | None = None  # 发布日期 of the 政务公开 page
+    #: The body is empty: the letter can be neither rendered nor imported.
+    empty_body: bool = False
 
 
 def read_letter(text: str) -> tuple[Letter, list[str]]:
@@ -125,66 +156,44 @@ def read_letter(text: str) -> tuple[Letter, list[str]]:
     return result.letter, result.warnings
 
 
-def read_published(text: str) -> ReadResult:
-    """Read a published reply (or co-handling opinion, or follow-up) into a ``ReadResult``."""
+def read_published(text: str, *, units: Mapping[str, str] | None = None) -> ReadResult:
+    """Read a published reply (or co-handling opinion, or follow-up) into a ``ReadResult``.
+
+    ``units`` maps 文号 prefixes to organ names (普发改委 → 上海市普陀区发展和改革委员会): the
+    organ of a text that prints no header and no 落款 is found by its 文号. Every line of the
+    text ends in a field or is named in a warning (``replies.legacy_account``).
+    """
     lines = _prepare(text)
     warnings: list[str] = []
-    values: dict[str, str] = {}
-    for line in lines:
-        if line.fields is not None:
-            line.used = True
-            for key, value in line.fields.items():
-                if value and key not in values:
-                    values[key] = value
+    _read_navigation(lines, warnings)
+    meta = _read_metadata(lines)
+    _drop_repeated_copy(lines, warnings)
+    values, labels = _read_fields(lines, warnings)
+    rest = [ln for ln in lines if ln.role not in ("navigation", "meta", "dropped")]
 
-    title, title_break, body_from = _read_title(lines)
-    salutation, body_from = _read_salutation(lines, body_from)
+    title, title_break, body_from = _read_title(rest)
+    _drop_page_heading(rest, title, body_from, warnings)
+    salutation, body_from = _read_salutation(rest, body_from)
     if title and not salutation:
         # A salutation above the title (fields in another order).
-        for line in lines[:body_from]:
+        for line in rest[:body_from]:
             if not line.used and line.fields is None and _is_salutation(line.text):
                 salutation = line.text[:-1] + "："
-                line.used = True
+                line.take("salutation")
                 break
-    organs, has_file_word, doc_number = _read_header(lines[:body_from])
-    tail = _read_tail(lines[body_from:], warnings)
+    organs, has_file_word, doc_number = _read_header(rest[:body_from])
+    for number, line in _field_doc_numbers(rest):
+        if not doc_number:
+            doc_number = number
+        elif number != doc_number:
+            warnings.append(f"第{line.number}行另有文号“{number}”，已略去：“{line.text}”")
+    tail = _read_tail(rest[body_from:], warnings)
     body = tuple(Block(text=p, level=heading_level(p)) for p in _join_paragraphs(tail.body_texts))
-
-    # What the title and the salutation tell.
     body_text = "".join(b.text for b in body)
     kind = _kind_from_title(title) if title else LetterKind.REPLY
     if not title and _CO_OPINION_PHRASE.search(body_text):
         kind = LetterKind.CO_OPINION
-    session = m.group(0) if (m := _SESSION.search(title)) else ""
-    number, label = _proposal_number(title)
     addressee = salutation.removesuffix("：")
-    proposers, more = _proposers(addressee, kind)
-
-    # Is it a reply at all?
-    has_phrases = bool(_REPLY_PHRASES.search(body_text))
-    is_reply = bool(title) or (has_phrases and "提案" in body_text)
-    if not is_reply:
-        reasons = ["标题中没有“提案”和“答复”"]
-        if not has_phrases:
-            reasons.append("正文中没有“提案收悉”“答复如下”之类的答复用语")
-        if not salutation:
-            reasons.append("没有致委员或承办单位的称呼")
-        elif not _MEMBER_SALUTATION.search(addressee):
-            reasons.append(f"称呼“{addressee[:20]}”不是致委员的")
-        warnings.insert(0, "这不是提案答复：" + "，".join(reasons))
-        proposers, more = [], False
-
-    contact = Contact(
-        person=values.get("person", "").replace(" ", ""),
-        phone=values.get("phone", "").strip(),
-        address=_CJK_GAP.sub("", values.get("address", "")),
-        postcode=values.get("postcode", "").replace(" ", ""),
-    )
-    cc = tuple(
-        part.strip()
-        for part in re.split(r"[，,、；;]", values.get("cc", "").rstrip("。."))
-        if part.strip()
-    )
     letter = Letter(
         kind=kind,
         format=LetterFormat.LETTER if organs and not has_file_word else LetterFormat.DOCUMENT,
@@ -200,12 +209,125 @@ def read_published(text: str) -> ReadResult:
         signature_organ=tail.signature_organ,
         date=tail.date,
         note=tail.note,
-        contact=contact,
-        cc=cc,
+        contact=_contact(values),
+        cc=tuple(
+            part.strip()
+            for part in re.split(r"[，,、；;]", values.get("cc", "").rstrip("。."))
+            if part.strip()
+        ),
         printed_by=tail.printed_by,
         printed_on=tail.printed_on,
+        labels=tuple(labels.items()),
     )
+    letter = _with_page_metadata(letter, meta, warnings)
+    letter = _with_organs(letter, tail, units, warnings)
+    result = _result(letter, addressee, warnings, meta)
+    _account(lines, _outputs(result), warnings)
+    return result
+
+
+def _contact(values: dict[str, str]) -> Contact:
+    return Contact(
+        person=values.get("person", "").replace(" ", ""),
+        phone=values.get("phone", "").strip(),
+        address=_CJK_GAP.sub("", values.get("address", "")),
+        postcode=values.get("postcode", "").replace(" ", ""),
+    )
+
+
+def _drop_page_heading(lines: list[_Line], title: str, after: int, warnings: list[str]) -> None:
+    """A web page prints the title as its heading, then the letter prints it again: the page's
+    copy is dropped, with a warning."""
+    if not title:
+        return
+    repeat: list[_Line] = []
+    for line in lines[after:]:
+        if line.used and line.role != "title":
+            continue
+        if not title.startswith("".join(ln.text for ln in repeat) + line.text):
+            break
+        repeat.append(line)
+        if "".join(ln.text for ln in repeat) == title:
+            for ln in repeat:
+                ln.take("dropped")
+            warnings.append(f"标题出现了两次，已略去重复的一次：“{title}”")
+            return
+
+
+def _with_page_metadata(letter: Letter, meta: _Meta, warnings: list[str]) -> Letter:
+    """The page's metadata fills what the letter's own text lacks, and is kept as printed."""
+    if not meta.pairs:
+        return letter
+    values = meta.values
+    changes: dict[str, object] = {
+        "page_metadata": tuple(meta.pairs),
+        "index_number": values.get("index_number", ""),
+        "publisher": values.get("publisher", ""),
+    }
+    number = _normalize_doc_number(values.get("doc_number", ""))
+    if number and not letter.doc_number:
+        changes["doc_number"] = number
+    elif number and number != letter.doc_number:
+        warnings.append(f"网页上的发文字号“{number}”与正文的“{letter.doc_number}”不同")
+    written = _meta_date(values.get("written_on", ""))
+    if written and not letter.date:
+        changes["date"] = written
+    elif written and written != letter.date:
+        warnings.append(f"网页上的成文日期“{values['written_on']}”与落款日期不同")
+    if values.get("disclosure") and not letter.disclosure:
+        changes["disclosure"] = _normalize_disclosure(values["disclosure"])
+    return dataclasses.replace(letter, **changes)  # type: ignore[arg-type]
+
+
+def _with_organs(
+    letter: Letter, tail: _Tail, units: Mapping[str, str] | None, warnings: list[str]
+) -> Letter:
+    """Without a printed 发文机关标志, the organ comes from the 落款, the 公开主体 or the 文号."""
+    signature = [n for n in tail.signature_organ.split(" ") if n]
+    if len(signature) > 1:  # a joint letter: one organ a line in the 落款
+        letter = dataclasses.replace(letter, signature_organs=tuple(signature))
+    if letter.organs:
+        return letter
+    organs, source = _organs_from_elsewhere(
+        signature=signature,
+        publisher=letter.publisher,
+        doc_number=letter.doc_number,
+        units=units,
+    )
+    if not organs:
+        return letter
+    warnings.append(source)
+    where = source.split("按", 1)[1].split("补上", 1)[0] if "按" in source else ""
+    return dataclasses.replace(letter, organs=organs, organ_source=where)
+
+
+def _result(letter: Letter, addressee: str, warnings: list[str], meta: _Meta) -> ReadResult:
+    """What the title, the salutation and the body tell about the proposal and its handling."""
+    title, kind = letter.title, letter.kind
+    body_text = "".join(b.text for b in letter.body)
+    # Without a title, the body's opening names the proposal (…提出的第15166号提案收悉).
+    source = title or _numbered_part(letter.body[0].text if letter.body else "")
+    session = m.group(0) if (m := _SESSION.search(source)) else ""
+    number, label = _proposal_number(source)
+    proposers, more = _proposers(addressee, kind)
+    if not proposers or kind == LetterKind.CO_OPINION:
+        proposers, more = _body_proposers(body_text)
+    has_phrases = bool(_REPLY_PHRASES.search(body_text))
+    is_reply = bool(title) or (has_phrases and "提案" in body_text)
+    if not is_reply:
+        reasons = ["标题中没有“提案”和“答复”"]
+        if not has_phrases:
+            reasons.append("正文中没有“提案收悉”“答复如下”之类的答复用语")
+        if not letter.salutation:
+            reasons.append("没有致委员或承办单位的称呼")
+        elif not _MEMBER_SALUTATION.search(addressee):
+            reasons.append(f"称呼“{addressee[:20]}”不是致委员的")
+        warnings.insert(0, "这不是提案答复：" + "，".join(reasons))
+        proposers, more = [], False
     warnings.extend(_missing(letter, session=session, number=number))
+    empty = not letter.body
+    if empty and (letter.title or letter.salutation):
+        warnings.append("正文为空：这份答复不能排版，也不能导入")
     return ReadResult(
         letter=letter,
         warnings=warnings,
@@ -216,4 +338,50 @@ def read_published(text: str) -> ReadResult:
         proposers=proposers,
         more_proposers=more,
         addressee=addressee,
+        lead_unit=_lead_unit(kind, addressee, body_text),
+        handling=_handling(kind, title, body_text),
+        round=_round(kind, title),
+        earlier_result=_earlier_result(kind, body_text),
+        attachments=_attachments(letter.body),
+        published_on=_meta_date(meta.values.get("published_on", "")),
+        empty_body=empty,
     )
+
+
+def _outputs(result: ReadResult) -> list[str]:
+    """Every text the result holds, for ``_account``."""
+    letter = result.letter
+    return [
+        letter.title,
+        letter.salutation,
+        *(b.text for b in letter.body),
+        "".join(letter.organs),
+        letter.signature_organ,
+        letter.note,
+        letter.printed_by,
+        *result.warnings,
+    ]
+
+
+_NUMBERED_PART = re.compile(
+    r"(?:[一二三四五六七八九十0-9]+届[一二三四五六七八九十0-9]+次(?:全体)?会议[^，。]{0,12})?"
+    r"第\s*[0-9A-Za-z-]+\s*号"
+)
+
+
+def _numbered_part(opening: str) -> str:
+    """The part of a body's opening that names the proposal by its number (第…号), if any."""
+    m = _NUMBERED_PART.search(opening)
+    return m.group(0) if m else ""
+
+
+def _attachments(body: tuple[Block, ...]) -> list[str]:
+    """The 附件 line and the numbered items under it, as printed (they stay in the body too)."""
+    found: list[str] = []
+    for block in body:
+        item = bool(found) and bool(re.match(r"^\d{1,2}[.．、]", block.text))
+        if _ATTACHMENT.match(block.text) or (item and len(block.text) <= 40):
+            found.append(block.text)
+        elif found:
+            break
+    return found

@@ -65,7 +65,7 @@ def _read_title(lines: list[_Line]) -> tuple[str, int | None, int]:
     first, last = found
     parts = [line.text for line in lines[first : last + 1]]
     for line in lines[first : last + 1]:
-        line.used = True
+        line.take("title")
     title = "".join(parts)
     if len(parts) == 1:
         return title, None, last + 1
@@ -82,7 +82,7 @@ def _read_salutation(lines: list[_Line], start: int) -> tuple[str, int]:
         if line.used or _is_header_line(line):
             continue
         if _is_salutation(line.text):
-            line.used = True
+            line.take("salutation")
             return line.text[:-1] + "：", pos + 1
         return "", pos
     return "", len(lines)
@@ -102,20 +102,22 @@ def _read_header(lines: list[_Line]) -> tuple[list[str], bool, str]:
         compact = line.text.replace(" ", "")
         if not doc_number and (number := _normalize_doc_number(compact)):
             doc_number = number
-            line.used = True
+            line.take("doc_number")
             continue
         names = [_CJK_GAP.sub("", part).replace(" ", "") for part in re.split(r"\s{2,}", line.base)]
         if compact == "文件":
-            has_file_word = line.used = True
+            has_file_word = True
+            line.take("file_word")
             continue
         if compact.endswith("文件"):
             names[-1] = names[-1].removesuffix("文件")
             names = [n for n in names if n]
             if names and all(_looks_like_organ(n, need_suffix=False) for n in names):
-                has_file_word = line.used = True
+                has_file_word = True
+                line.take("organ")
                 organs.extend(names)
         elif all(_looks_like_organ(n, need_suffix=True) for n in names):
-            line.used = True
+            line.take("organ")
             organs.extend(names)
     return organs, has_file_word, doc_number
 

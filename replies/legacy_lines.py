@@ -37,12 +37,22 @@ from replies.letter import heading_level, normalize_line
 # --- Lines ------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Line:
+    """One line of the source. Compared by identity: two lines with the same text (a body line
+    equal to the signing organ, a letter pasted twice) are different lines."""
+
     base: str  # normalised, spaces kept (for fields: 游  雁, 主动公开 · 全文)
     text: str  # normalised, spaces between Chinese characters removed
     fields: dict[str, str] | None = None  # set when the line is a field line
     used: bool = False
+    number: int = 0  # the line's number in the source (1-based), for warnings
+    #: What the line was read as (title, body, organ, meta …); "" while unread.
+    role: str = ""
+
+    def take(self, role: str) -> None:
+        self.used = True
+        self.role = self.role or role
 
 
 def _fix_parens(line: str) -> str:
@@ -80,14 +90,14 @@ def _fix_quotes_and_stops(line: str) -> str:
 def _prepare(text: str) -> list[_Line]:
     text = text.replace("\ufeff", "").translate(_FULLWIDTH_DIGITS)
     lines = []
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), start=1):
         raw = raw.replace("\t", " ").replace("\xa0", " ").replace("\u3000", " ")
         if _MARKDOWN_RULE.match(raw):
             continue
         base = _fix_quotes_and_stops(normalize_line(_fix_parens(raw)))
         if not base:
             continue
-        line = _Line(base=base, text=_CJK_GAP.sub("", base))
+        line = _Line(base=base, text=_CJK_GAP.sub("", base), number=number)
         line.fields = _field_line(base)
         lines.append(line)
     return lines

@@ -38,10 +38,13 @@ _FIELD_NAMES = {
 _LABEL = re.compile("(" + "|".join(sorted(_FIELD_NAMES, key=len, reverse=True)) + r")\s*[：:]\s*")
 _LABEL_PREFIXES = ("", "承办单位", "办理单位", "主办单位", "单位")
 
+#: 普发改委〔2023〕14号, and the variants copies print: 【2023】, [2023], （2023）, (2023), 第014号.
 _DOC_NUMBER = re.compile(
-    rf"([{_IDEO}]{{1,15}})\s*[〔【\[［（(]\s*(\d{{4}})\s*[〕】\]］）)]\s*(\d{{1,5}})\s*号"
+    rf"([{_IDEO}]{{1,15}})\s*[〔【\[［（(]\s*(\d{{4}})\s*[〕】\]］）)]\s*第?\s*(\d{{1,5}})\s*号"
 )
-_TITLE_END = re.compile(r"(答复函|答复意见|再次答复|答复|会办意见)(?:[（(][^（）()]{1,20}[）)])?$")
+_TITLE_END = re.compile(
+    r"(答复函|答复意见|再次答复|答复|会办意见函|会办意见|会办函)(?:[（(][^（）()]{1,20}[）)])?$"
+)
 _TITLE_FRAGMENT = re.compile(r"关于|政协|会议|提案|[对第]$")
 _SESSION = re.compile(r"[一二三四五六七八九十0-9]+届[一二三四五六七八九十0-9]+次(?:全体)?会议")
 _PROPOSAL_NUMBER = re.compile(
@@ -95,3 +98,76 @@ _CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "0": 0} | {
 _FULLWIDTH_LETTERS = str.maketrans(
     {chr(c): chr(c - 0xFEE0) for c in [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
 )
+
+# --- Web copies: the 政务公开 page around the letter (``replies.legacy_web``) -------------------
+
+#: The metadata a district's 政务公开 page prints above (or below) a letter, and what each is.
+_META_NAMES = {
+    "索引号": "index_number",
+    "信息索引号": "index_number",
+    "主题分类": "topic",
+    "主题词": "topic",
+    "公开主体": "publisher",
+    "发布机构": "publisher",
+    "发布单位": "publisher",
+    "信息来源": "publisher",
+    "来源": "publisher",
+    "成文日期": "written_on",
+    "发文日期": "written_on",
+    "生成日期": "written_on",
+    "发布日期": "published_on",
+    "公开日期": "published_on",
+    "发文字号": "doc_number",
+    "文号": "doc_number",
+    "公开类型": "disclosure",
+    "公开属性": "disclosure",
+    "公开方式": "disclosure",
+    "公开范围": "scope",
+    "体裁分类": "genre",
+    "组配分类": "genre",
+    "有效性": "validity",
+    "关键词": "keywords",
+    "名称": "name",
+    "信息名称": "name",
+    "标题": "name",
+}
+_META_LABEL = re.compile(
+    r"(?<![\u4e00-\u9fff])("
+    + "|".join(sorted(_META_NAMES, key=len, reverse=True))
+    + r")\s*[：:]\s*"
+)
+_META_LABEL_ONLY = re.compile(
+    "^(" + "|".join(sorted(_META_NAMES, key=len, reverse=True)) + r")\s*[：:]?$"
+)
+#: Breadcrumbs, buttons and widgets of the page: never part of a letter.
+_BREADCRUMB = re.compile(
+    r"^(?:当前位置|您当前的位置|您现在的位置|您的位置|所在位置)\s*[：:]|^首页\s*[>＞›»/|]"
+)
+_BUTTON = (
+    r"打印本页|打印此页|打印|关闭窗口|关闭本页|关闭|返回顶部|返回|收藏本页|收藏|分享到[：:]?|"
+    r"分享至[：:]?|微信|微博|QQ空间|扫一扫|字体[：:]?|字号[：:]?|大|中|小|默认"
+)
+_BUTTONS = re.compile(rf"^(?:[【\[（(]?\s*(?:{_BUTTON})\s*[】\]）)]?\s*[|｜/]?\s*)+$")
+_COUNTER = re.compile(r"^(?:浏览次数|访问次数|阅读次数|点击数|点击量|浏览量)\s*[：:]?\s*\d*次?$")
+_PREV_NEXT = re.compile(r"^(?:上一篇|下一篇)\s*[：:]")
+#: Parts of a 文号 split over lines: the year in brackets, then the number.
+_DOC_YEAR_PART = re.compile(r"^[〔【\[［（(]\s*\d{4}\s*[〕】\]］）)]$")
+_DOC_SERIAL_PART = re.compile(r"^第?\s*\d{1,5}\s*号$")
+#: Members (or groups) named in a body: 张三、李四委员提出的…, 民革区委提出的…
+_BODY_MEMBERS = re.compile(
+    r"((?:(?!等)[\u4e00-\u9fff·]){2,4}(?:[、，,](?:(?!等)[\u4e00-\u9fff·]){2,4})*)(等)?"
+    r"(?:\d+位|[一二三四五六七八九十]+位)?(?:委员|代表)"
+    r"(?:联名)?(?:提出|所提|领衔|撰写)"
+)
+_BODY_GROUP = re.compile(
+    r"(?:由|你们|贵|主办的)?((?:区政协)?[\u4e00-\u9fff]{1,12}?"
+    r"(?:界别组|界别|委员小组|区委|区委员会|支部|支社|总支|专委会|专门委员会|工商联|妇联|团区委|"
+    r"总工会|科协|侨联|台联|青联|联合会))(?:集体)?(?:提出|所提)"
+)
+_LEAD_UNIT = re.compile(r"由([\u4e00-\u9fff]{2,20}?)(?:主办|牵头办理|负责主办)")
+_SEPARATE = re.compile(r"分办|分别办理")
+_EARLIER_RESULT = re.compile(
+    r"(?:原|上次|首次|此前|去年|前次)?(?:答复的?)?办理结果(?:为|是|：|:)\s*[“\"]?"
+    r"([\u4e00-\u9fff]{2,12}?)[”\"]?(?:[，。；,;）)]|$)"
+)
+_ATTACHMENT = re.compile(r"^附件\s*[：:]|^附件\s*\d|^附\s*[：:]")

@@ -85,6 +85,9 @@ class Letter:
     salutation: str = ""  # e.g. 张文浩委员：
     body: tuple[Block, ...] = ()
     signature_organ: str = ""  # 落款
+    #: The signing organs of a joint letter 联合行文, the lead organ first, printed one per line;
+    #: empty for a letter signed by ``signature_organ`` alone (see ``signing_organs``).
+    signature_organs: tuple[str, ...] = ()
     date: datetime.date | None = None  # 成文日期
     note: str = ""  # 附注, e.g. 此件公开发布 (printed in full-width parentheses)
     contact: Contact = field(default_factory=Contact)
@@ -92,12 +95,34 @@ class Letter:
     printed_by: str = ""  # 印发机关
     printed_on: datetime.date | None = None  # 印发日期
     draft: bool = False  # prints a 草稿 watermark (preview of an unsigned reply)
+    #: Printed on both sides of the sheet: the 版记 then lands on an even page (the back of a
+    #: leaf), after a blank page when it must (GB/T 9704 §7.4).
+    double_sided: bool = False
+
+    # --- fields read from published copies (reader) ---
+    index_number: str = ""  # 索引号 of the 政务公开 page the letter was published on
+    publisher: str = ""  # 公开主体 / 发布机构 of that page
+    #: Where ``organs`` came from when the text printed no 发文机关标志 (落款, 公开主体, 文号);
+    #: "" when the header was printed.
+    organ_source: str = field(default="", compare=False)
+    #: Field labels as the source printed them, e.g. (("address", "通讯地址"),).
+    labels: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    #: The page's metadata block as printed: (label, value) pairs, in order.
+    page_metadata: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def title_lines(self) -> tuple[str, ...]:
         if self.title_break is None or not 0 < self.title_break < len(self.title):
             return (self.title,)
         return (self.title[: self.title_break], self.title[self.title_break :])
+
+    @property
+    def signing_organs(self) -> tuple[str, ...]:
+        """The organs in the 落款, one a line: ``signature_organs``, else ``signature_organ``."""
+        organs = tuple(name for name in self.signature_organs if name)
+        if organs:
+            return organs
+        return (self.signature_organ,) if self.signature_organ else ()
 
     @property
     def date_text(self) -> str:
@@ -162,10 +187,46 @@ def normalize_line(line: str) -> str:
     return line.strip()
 
 
+#: A pasted table's row: cells split by tabs, by bars (``|a|b|``), or by runs of two or more
+#: spaces (full-width ones too) at least twice.
+_TABLE_SPLIT = re.compile(r"\t+| {2,}")
+_SPACED_ROW = re.compile(r"\S {2,}\S.*\S {2,}\S")
+_MARKDOWN_RULE = re.compile(r"^:?-{2,}:?$")
+#: What separates the cells of a table row inside a ``Block``'s text.
+CELL_SEPARATOR = "\t"
+
+
+def table_cells(raw: str) -> tuple[str, ...] | None:
+    """The cells of a line pasted from a table (each cleaned like a line), ``()`` for a
+    Markdown table's rule row, or None when the line is no table row."""
+    line = raw.replace("\u3000", " ").strip()
+    if line.count("|") >= 2:
+        cells = line.strip("|").split("|")
+    elif "\t" in line or _SPACED_ROW.search(line):
+        cells = _TABLE_SPLIT.split(line)
+    else:
+        return None
+    cells = [normalize_line(cell) for cell in cells]
+    if all(_MARKDOWN_RULE.match(cell) for cell in cells if cell):
+        return ()
+    if sum(1 for cell in cells if cell) < 2:
+        return None
+    return tuple(cells)
+
+
 def parse_body(text: str) -> tuple[Block, ...]:
-    """Split pasted plain text into blocks: one per non-empty line, headings by their numbering."""
+    """Split pasted plain text into blocks: one per non-empty line, headings by their numbering.
+
+    A row pasted from a table keeps its cells apart (``CELL_SEPARATOR`` between them) instead
+    of gluing them (``1天地软件园二期12.5已开工``); the renderer prints such rows as aligned
+    columns and says so in a warning (``replies.pdf_layout.layout_warnings``)."""
     blocks = []
     for raw in text.splitlines():
+        cells = table_cells(raw)
+        if cells is not None:
+            if cells:
+                blocks.append(Block(text=CELL_SEPARATOR.join(cells)))
+            continue
         line = normalize_line(raw)
         if line:
             blocks.append(Block(text=line, level=heading_level(line)))

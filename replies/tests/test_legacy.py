@@ -33,6 +33,7 @@ EXPECTED = {
         format=LetterFormat.DOCUMENT,
         result_label="采纳",
         signer="游雁",
+        organs=("长宁区投资促进办公室",),  # from the 落款: the text prints no header
         title="长宁区投促办关于对区政协十五届二次会议第061号提案的答复函",
         title_break=19,
         salutation="沈汕、施彧、陈铸等委员：",
@@ -81,6 +82,7 @@ EXPECTED = {
         format=LetterFormat.DOCUMENT,
         result_label="采纳解决",
         disclosure="主动公开 · 全文",
+        organs=("上海市普陀区发展和改革委员会",),  # from the 落款
         doc_number="普发改委〔2021〕11号",
         title="对区政协十四届五次会议第145054号提案的答复",
         salutation="民建界别组：",
@@ -105,8 +107,8 @@ EXPECTED_EXTRAS = {
 #: Exactly what each seed lacks, and nothing more.
 EXPECTED_WARNINGS = {
     "000": [
+        "原文没有发文机关标志，已按落款补上：长宁区投资促进办公室",
         "未找到公开属性",
-        "未找到发文机关标志",
         "未找到文号",
         "未找到成文日期",
         "未找到联系人信息",
@@ -114,7 +116,11 @@ EXPECTED_WARNINGS = {
     ],
     "001": ["未找到签发人"],
     "002": ["未找到公开属性"],
-    "003": ["未找到发文机关标志", "未找到签发人", "未找到印发机关和印发日期"],
+    "003": [
+        "原文没有发文机关标志，已按落款补上：上海市普陀区发展和改革委员会",
+        "未找到签发人",
+        "未找到印发机关和印发日期",
+    ],
 }
 
 #: Heading levels of the body blocks, in order (0 = paragraph).
@@ -309,12 +315,35 @@ def test_half_width_colons_brackets_and_stops_are_read_and_made_full_width():
         "普发改委(2023)14号",
         "普发改委（2023）014号",
         "普发改委 〔2023〕 14 号",
+        "普发改委〔2023〕第014号",
+        "普发改委[2023]第14号",
+        "普发改委（2023）第014号",
+        "普发改委 (2023) 14号",
     ],
 )
 def test_any_bracket_of_a_doc_number_becomes_the_hexagonal_one(bracketed):
     text = HALF_WIDTH.replace("普发改委[2023]14号", bracketed)
 
-    assert read_published(text).letter.doc_number == "普发改委〔2023〕14号"
+    result = read_published(text)
+
+    assert result.letter.doc_number == "普发改委〔2023〕14号"
+    assert "未找到文号" not in result.warnings
+
+
+def test_field_labels_are_kept_as_the_source_prints_them():
+    labels = dict(read_seed("001").letter.labels)
+
+    assert labels["address"] == "通讯地址"  # not 联系地址
+    assert labels["person"] == "联系人姓名"
+    assert dict(read_seed("003").letter.labels)["address"] == "承办单位通讯地址"
+    assert dict(read_seed("002").letter.labels)["address"] == "联系地址"
+
+
+def test_an_empty_body_is_a_clear_warning():
+    result = read_published("对区政协十五届三次会议第050号提案的答复\n张三委员：\n")
+
+    assert result.empty_body
+    assert "正文为空：这份答复不能排版，也不能导入" in result.warnings
 
 
 CO_OPINION_OTHER_ORDER = """上海市长宁区商务委员会关于对区政协十五届二次会议
@@ -413,6 +442,13 @@ def test_a_follow_up_in_letter_format_with_a_baoshan_number():
         ),
         (
             "关于对区政协十五届二次会议第152045号提案的再次答复",
+            "十五届二次会议",
+            "152045",
+            "第152045号",
+            LetterKind.FOLLOW_UP,
+        ),
+        (
+            "关于对区政协十五届二次会议第152045号提案的第二次答复",
             "十五届二次会议",
             "152045",
             "第152045号",
@@ -543,7 +579,8 @@ def test_a_rendered_seed_reads_back_as_the_same_letter(number):
         b.text for b in original.letter.body
     )
     assert again.letter.body == original.letter.body
-    assert again.warnings == original.warnings
+    # The organ taken from the 落款 is printed as a header, and read back as one.
+    assert again.warnings == [w for w in original.warnings if not w.startswith("原文没有发文机关")]
     assert (again.session_name, again.proposal_number, again.proposers) == (
         original.session_name,
         original.proposal_number,

@@ -127,6 +127,44 @@ def test_a_draft_starts_prefilled_from_the_proposal_and_the_unit(seed000):
     assert audit_verbs(reply) == ["start"]
 
 
+def test_the_cc_starts_with_the_co_handling_units_still_on_the_proposal(seed000, committee):
+    reply = rwf.start_reply(seed000["lead"], actor=seed000["clerk"])
+    assert reply.cc == (
+        "上海市长宁区发展和改革委员会、上海市长宁区商务委员会、上海市长宁区科学技术委员会、"
+        "上海市长宁区规划和自然资源局"
+    )
+    # The clerk may change it like any other field.
+    edited = rwf.edit_reply(reply, actor=seed000["clerk"], version=reply.version, cc="区政协提案委")
+    assert edited.cc == "区政协提案委"
+
+
+def test_a_co_unit_that_left_the_proposal_is_not_copied(seed000, committee):
+    leaving = seed000["cos"][1]
+    pwf.request_reassignment(
+        leaving, actor=seed000["co_clerks"][1], reason="职责不符", on=D(2024, 3, 2)
+    )
+    pwf.approve_reassignment(leaving, actor=committee)
+    reply = rwf.start_reply(seed000["lead"], actor=seed000["clerk"])
+    assert "商务委员会" not in reply.cc
+    assert reply.cc.count("、") == 2
+
+
+def test_a_reply_to_a_merged_proposal_speaks_to_every_proposer(seed000, committee, session):
+    group = f.ProposerFactory(name="民建界别组", kind=Proposer.Kind.SECTOR_GROUP)
+    by_group = f.ProposalFactory(session=session, lead_proposer=group, title="关于招商的建议")
+    member = f.ProposerFactory(name="林静")
+    by_member = f.ProposalFactory(session=session, lead_proposer=member, title="关于引资的建议")
+    # A member who also co-signed the main proposal is named once.
+    f.CoProposerFactory(proposal=by_member, proposer=seed000["members"][1], position=1)
+    for merged in (by_group, by_member):
+        pwf.merge_proposal(merged, into=seed000["proposal"], actor=committee)
+    reply = rwf.start_reply(seed000["lead"], actor=seed000["clerk"])
+    assert reply.salutation == "民建界别组、沈汕、施彧、陈铸等委员："
+    assert "提案（与" in reply.body and "并案办理）收悉" in reply.body
+    alone = f.ProposalFactory(session=session, lead_proposer=member)
+    assert rwf.draft_texts(alone)["salutation"] == "林静委员："
+
+
 @pytest.mark.parametrize(
     ("names_kinds", "expected"),
     [

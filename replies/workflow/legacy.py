@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from proposals import audit, permissions
-from proposals.models import Assignment, AssignmentState, User
+from proposals.models import Assignment, AssignmentState, Unit, User
 from proposals.workflow import (
     InvalidInput,
     WrongState,
@@ -26,6 +26,12 @@ from replies.models import Disclosure, DocNumberCounter, Reply, ReplyState, resu
 from replies.workflow.common import _audit, _render_on_commit
 
 _DOC_NUMBER = re.compile(r"^(?P<prefix>.+?)〔(?P<year>\d{4})〕(?P<number>\d+)号$")
+
+
+def organs_by_doc_prefix() -> dict[str, str]:
+    """The units table ``replies.legacy.read_published(text, units=…)`` takes a header from
+    when a published text prints neither 发文机关标志 nor 落款: 文号 prefix → organ name."""
+    return dict(Unit.objects.exclude(docno_prefix="").values_list("docno_prefix", "organ_name"))
 
 
 @transaction.atomic
@@ -51,6 +57,11 @@ def import_published_reply(
     if assignment.role == Assignment.Role.CO:
         raise WrongState(_("会办单位不直接答复提案者。"))
     unit = assignment.unit
+    if not any(block.text.strip() for block in letter.body):
+        raise InvalidInput(
+            _("原件没有正文（只读到了标题、称呼或落款），不能导入；请检查复制的文本是否完整。"),
+            field="body",
+        )
     on = signed_on or letter.date
     if on is None:
         raise InvalidInput(_("原件没有成文日期，请补充。"), field="signed_on")

@@ -33,7 +33,7 @@ from replies.workflow.common import (
     _sign,
     _today,
 )
-from replies.workflow.texts import draft_texts
+from replies.workflow.texts import co_units_cc, draft_texts
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ def start_reply(
         contact_phone=unit.contact_phone or unit.phone,
         contact_address=unit.address,
         contact_postcode=unit.postcode,
+        cc=co_units_cc(proposal),
         result_label=previous.result_label if previous else "",
         result_class=previous.result_class if previous else "",
         disclosure=previous.disclosure if previous else Disclosure.PUBLIC,
