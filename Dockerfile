@@ -16,7 +16,7 @@ COPY scripts/install-fandol-fonts /usr/local/bin/install-fandol-fonts
 RUN apt-get update -q \
     && apt-get install -y -q --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi-dev fontconfig \
-        fonts-noto-cjk fonts-arphic-ukai \
+        fonts-noto-cjk fonts-arphic-ukai fonts-lxgw-wenkai \
         postgresql-client tzdata \
     && install-fandol-fonts /usr/local/share/fonts/fandol \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb

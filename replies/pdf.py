@@ -2,8 +2,10 @@
 
 ``render_letter_pdf(letter)`` renders the Django template ``replies/letter.html`` (auto-escaped:
 letter text is always text, never markup) with the stylesheet ``replies/letter.css`` into a
-PDF/A-2b file. Layout figures and the WeasyPrint 70 specifics behind them are in
-``docs/letter-layout.md``; the CSS carries the grid.
+PDF/A-2b file, its colours in sRGB like its output intent, tagged for screen readers. Layout
+figures and the WeasyPrint 70 specifics behind them are in ``docs/letter-layout.md``; the CSS
+carries the grid and the pagination rules (headings kept with their text, the 落款 with two lines
+above it, the 版记 at the foot of the last page — of an even page when ``letter.double_sided``).
 
 Everything WeasyPrint loads goes through ``LetterFetcher``, which serves ``data:`` URLs and a
 fixed list of the project's own letter assets, and refuses anything else (local files, the
@@ -19,7 +21,10 @@ The modules, by subject (their names are importable from here, as before issue 1
     pdf          rendering, in this process or in a child with its own limits (this module)
     pdf_fetcher  ``LetterFetcher``: what WeasyPrint may load
     pdf_limits   the size rules: ``check_letter_size``, ``LetterTooLarge``
-    pdf_layout   what the template gets: title lines, the organ's size, the body's blocks
+    pdf_layout   what the template gets: title lines, the organ's size, the body's blocks;
+                 ``layout_warnings``
+    pdf_fonts    the faces of each kind of text, and ``glyph_warnings`` (names in a fallback
+                 face, characters no face prints)
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from replies.letter import Block, Contact, Letter
 from replies.pdf_fetcher import ALLOWED_ASSETS as ALLOWED_ASSETS
 from replies.pdf_fetcher import ASSETS_DIR as ASSETS_DIR
 from replies.pdf_fetcher import LetterFetcher as LetterFetcher
+from replies.pdf_fonts import glyph_warnings as glyph_warnings
 from replies.pdf_layout import _ASCII_RUN as _ASCII_RUN
 from replies.pdf_layout import _CLOSING as _CLOSING
 from replies.pdf_layout import _GOOD_BREAK_AFTER as _GOOD_BREAK_AFTER
@@ -62,6 +68,7 @@ from replies.pdf_layout import _in_parentheses as _in_parentheses
 from replies.pdf_layout import _organ_layout as _organ_layout
 from replies.pdf_layout import balanced_title_lines as balanced_title_lines
 from replies.pdf_layout import em_width as em_width
+from replies.pdf_layout import layout_warnings as layout_warnings
 from replies.pdf_layout import letter_context as letter_context
 from replies.pdf_layout import split_block as split_block
 from replies.pdf_limits import _TABLE_ROW as _TABLE_ROW
@@ -95,7 +102,10 @@ __all__ = [
     "LetterTooLarge",
     "RenderFailed",
     "check_letter_size",
+    "glyph_warnings",
+    "layout_warnings",
     "measure_letter",
+    "print_warnings",
     "render_letter_pdf",
     "render_letter_pdf_isolated",
 ]
@@ -136,19 +146,52 @@ def render_letter_pdf(letter: Letter) -> bytes:
     return _write_pdf(letter)
 
 
+def print_warnings(letter: Letter) -> list[str]:
+    """What the printed letter will not show as typed, in Chinese, for the clerk to check
+    before signing: rows of a pasted table set as columns, a title over three lines
+    (``layout_warnings``), names printed partly from a fallback face, characters no face
+    prints (``glyph_warnings``). The first call in a process reads the fonts' character maps
+    (about a second); later calls take milliseconds."""
+    return layout_warnings(letter) + glyph_warnings(letter)
+
+
 def _write_pdf(letter: Letter) -> bytes:
-    html = render_to_string("replies/letter.html", letter_context(letter))
-    document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=LetterFetcher())
+    context = letter_context(letter)
+    html, document = _layout(context)
+    if letter.double_sided and context["has_imprint"] and _imprint_page(document) % 2:
+        # Printed on both sides, the 版记 belongs on an even page (the back of the last leaf):
+        # laid out again with it on a page of its own after a forced left-hand page break.
+        html, document = _layout({**context, "imprint_on_even_page": True})
     return document.write_pdf(
-        stylesheets=[_stylesheet()],
-        pdf_variant=PDF_VARIANT,
         # PDF/A needs a file identifier. Left to pydyf it is an MD5 over every object, which
         # compresses each stream a second time (~30 ms a letter); a hash of the HTML is as
         # unique and as stable for the same letter.
         pdf_identifier=hashlib.md5(html.encode(), usedforsecurity=False).hexdigest().encode(),
-        presentational_hints=False,
-        font_config=_font_config(),
+        **_PDF_OPTIONS,
     )
+
+
+#: The PDF is PDF/A-2b, its colours in sRGB like its output intent (the red of the organ and
+#: rules is ``rgb(255, 51, 51)``, CMYK Y80 M80 converted), and tagged (PDF/UA structure:
+#: headings, paragraphs, reading order) for screen readers.
+_PDF_OPTIONS = {"pdf_variant": PDF_VARIANT, "pdf_tags": True, "presentational_hints": False}
+
+
+def _layout(context: dict):
+    html = render_to_string("replies/letter.html", context)
+    document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=LetterFetcher())
+    return html, document.render(
+        stylesheets=[_stylesheet()], font_config=_font_config(), **_PDF_OPTIONS
+    )
+
+
+def _imprint_page(document) -> int:
+    """The number of the page whose footnote area holds the 版记 (0 when none does)."""
+    for number, page in enumerate(document.pages, 1):
+        areas = [box for box in page._page_box.children if type(box).__name__ == "FootnoteAreaBox"]
+        if any(area.children for area in areas):
+            return number
+    return 0
 
 
 # --- Rendering in a child process ------------------------------------------------------------

@@ -155,6 +155,7 @@ def measure_letter(letter: Letter) -> LetterSize:
         letter.contact.address,
         letter.contact.postcode,
         *letter.organs,
+        *letter.signature_organs,
         *letter.cc,
     )
     texts = [block.text for block in letter.body]

@@ -28,7 +28,6 @@ LETTER_SPACING = -0.21
 TYPE_TOP = 37 * MM
 TYPE_BOTTOM = PAGE_HEIGHT - 35 * MM
 TYPE_WIDTH = 156 * MM
-RED_CMYK = (0.0, 0.8, 0.8, 0.0)
 RED_RGB = (1.0, 0.2, 0.2)
 
 NO_LINE_START = set("，。、；：？！）》」』”")
@@ -352,11 +351,19 @@ def test_every_full_body_line_holds_28_characters(seed):
 
 
 def test_every_full_page_holds_22_lines_on_the_grid(seed):
+    """A page is full but where a heading moved to the next page to stay with its text (up to
+    a heading's line and the two it keeps)."""
     inner_pages = seed.pages[1:-1]
     assert len(seed.pages) >= 3
+    heads = [squeeze(b.text)[:8] for b in seed.letter.body if b.level]
     for page in inner_pages:
         baselines = [line.baseline for line in page.type_lines()]
-        assert len(baselines) == 22, (page.number, len(baselines))
+        following = seed.pages[page.number].type_lines()
+        kept = following and any(squeeze(following[0].text).startswith(h) for h in heads)
+        if kept:
+            assert 22 - 3 <= len(baselines) <= 22, (page.number, len(baselines))
+        else:
+            assert len(baselines) == 22, (page.number, len(baselines))
         steps = [b - a for a, b in itertools.pairwise(baselines)]
         assert all(step == pytest.approx(LINE, abs=0.05) for step in steps), steps
         first = seed.pages[1].type_lines()[0].baseline
@@ -471,7 +478,7 @@ def test_imprint_is_4hao_with_its_last_rule_on_the_type_areas_bottom(seed):
 def test_fonts_are_subset_cjk_faces_and_no_glyph_is_missing(seed):
     assert seed.font_names
     for name in seed.font_names:
-        assert re.fullmatch(r"[A-Z]{6}\+(Fandol\w+|Noto-\S+|AR-?PL\S*)(-\w+)?", name), name
+        assert re.fullmatch(r"[A-Z]{6}\+(Fandol\w+|Noto-\S+|LXGW-WenKai)(-\w+)?", name), name
     assert "\ufffd" not in seed.text
 
 
@@ -490,10 +497,12 @@ def test_metadata_title_author_language_and_pdfa(seed):
 
 
 def test_seed_000_prints_彧_from_a_real_cjk_face(seed_000):
+    """Fandol lacks 彧 (outside GB2312): the 仿宋 stack falls back to a 楷 face covering GBK
+    (LXGW WenKai), closer to 仿宋 than a 宋 face."""
     chars = seed_000.chars("彧")
     assert len(chars) >= 3
     for char in chars:
-        assert "Noto-Serif-CJK" in char["fontname"], char["fontname"]
+        assert "LXGW-WenKai" in char["fontname"], char["fontname"]
         assert char["width"] == pytest.approx(16, abs=0.3)
 
 
@@ -525,10 +534,9 @@ def test_seed_001_by_hand_reads_like_the_seed(letter_001_by_hand, render):
 
 
 def is_red(color) -> bool:
+    """The print red, in sRGB like the PDF/A output intent (CMYK Y80 M80 converted)."""
     color = tuple(color or ())
-    if len(color) == 4:
-        return color == pytest.approx(RED_CMYK, abs=0.01)
-    return len(color) == 3 and color == pytest.approx(RED_RGB, abs=0.05)
+    return len(color) == 3 and color == pytest.approx(RED_RGB, abs=0.01)
 
 
 def test_letter_format_has_its_letterhead_and_no_page_number_on_page_one(
