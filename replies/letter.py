@@ -125,6 +125,13 @@ class Letter:
         return (self.signature_organ,) if self.signature_organ else ()
 
     @property
+    def contact_labels(self) -> dict[str, str]:
+        """The contact block's labels: as the source printed them (``labels``, e.g. 通讯地址),
+        else the ones the seeds print."""
+        printed = dict(self.labels)
+        return {key: printed.get(key, default) for key, default in CONTACT_LABELS.items()}
+
+    @property
     def date_text(self) -> str:
         return chinese_date(self.date) if self.date else ""
 
@@ -135,6 +142,15 @@ class Letter:
     @property
     def pdf_title(self) -> str:
         return self.title or self.kind.label
+
+
+#: The contact block's labels when the source names none (seeds 000–003).
+CONTACT_LABELS = {
+    "person": "联系人姓名",
+    "phone": "联系电话",
+    "address": "联系地址",
+    "postcode": "邮政编码",
+}
 
 
 def chinese_date(d: datetime.date) -> str:
