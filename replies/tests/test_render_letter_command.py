@@ -77,3 +77,15 @@ def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
 def test_an_output_directory_that_does_not_exist_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="输出目录不存在"):
         run(str(seed_path("001")), "-o", str(tmp_path / "missing" / "x.pdf"))
+
+
+def test_a_letter_without_a_body_is_refused(tmp_path):
+    source = tmp_path / "empty.txt"
+    source.write_text(
+        "关于对区政协十五届二次会议第061号提案的答复\n张文浩委员：\n上海市长宁区投资促进办公室\n"
+        "2024年4月25日\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match="正文为空"):
+        run(str(source), "-o", str(tmp_path / "out.pdf"))
+    assert not (tmp_path / "out.pdf").exists()

@@ -49,6 +49,8 @@ class Command(BaseCommand):
                 (w for w in result.warnings if w.startswith("这不是提案答复")), "这不是提案答复"
             )
             raise CommandError(f"{reason}。未排版；如仍要排版，请加 --force。")
+        if result.empty_body:
+            raise CommandError("正文为空，未排版：这份文本里没有读出答复的正文。")
         letter = result.letter
         if options.get("draft"):
             letter = dataclasses.replace(letter, draft=True)
