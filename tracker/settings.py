@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "proposals",
     "replies",
+    "publication",
     "tracker",
 ]
 

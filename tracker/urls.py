@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from proposals.security import AdminSignInForm, counted_admin_password_change
+from publication import views as publication_views
 from tracker.files import download_attachment
 from tracker.health import healthz, healthz_web
 from tracker.metrics import metrics_view
@@ -22,6 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("tracker.api.urls")),
     path("my/", include("tracker.my.urls")),
+    path("public/", include("publication.urls")),
+    path("sitemap.xml", publication_views.sitemap, name="sitemap"),
     path("files/attachments/<int:pk>/", download_attachment, name="attachment-download"),
     # Operations (README "Operations"): health for load balancers and monitoring, public;
     # Prometheus metrics, for the private networks or the token only (404 to anyone else).

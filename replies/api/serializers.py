@@ -9,13 +9,26 @@ shape of a request; the rules are the workflow's.
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from proposals.api.common import blank_choice
 from proposals.api.serializers import SessionBriefSerializer, UnitBriefSerializer
-from replies.models import Feedback, Reply
+from replies.models import Feedback, Reply, ReplyState
+
+#: A correction takes its predecessor off the portal once it is sent (``Reply.published``).
+WITHDRAWING_STATES = (ReplyState.SENT, ReplyState.PUBLISHED)
+
+
+def withdrawing_correction(reply: Reply) -> Reply | None:
+    """The sent correction that withdrew ``reply`` from the public, if any."""
+    try:
+        correction = reply.superseded_by
+    except Reply.DoesNotExist:
+        return None
+    return correction if correction.state in WITHDRAWING_STATES else None
 
 
 def absolute_url(request, name: str, pk: int | str) -> str:
@@ -65,6 +78,15 @@ class PublicReplySerializer(serializers.ModelSerializer):
     published_on = serializers.DateField(help_text="公开日期")
     url = serializers.SerializerMethodField(help_text="详情地址")
     pdf_url = serializers.SerializerMethodField(help_text="签发件 PDF 地址；尚未生成时为 null")
+    supersedes = serializers.IntegerField(
+        source="supersedes_id", allow_null=True, help_text="本答复更正的答复编号；不是更正时为 null"
+    )
+    withdrawn = serializers.SerializerMethodField(
+        help_text="已被更正撤下（仅在 include=withdrawn 时出现 true）"
+    )
+    superseded_by = serializers.SerializerMethodField(
+        help_text="撤下本答复的更正：编号、地址、撤下日期；未被更正时为 null"
+    )
 
     class Meta:
         model = Reply
@@ -84,8 +106,37 @@ class PublicReplySerializer(serializers.ModelSerializer):
             "updated_at",
             "url",
             "pdf_url",
+            "supersedes",
+            "withdrawn",
+            "superseded_by",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_withdrawn(self, reply: Reply) -> bool:
+        return withdrawing_correction(reply) is not None
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "id": {"type": "integer"},
+                "url": {"type": "string", "format": "uri"},
+                "withdrawn_on": {"type": "string", "format": "date"},
+            },
+        }
+    )
+    def get_superseded_by(self, reply: Reply) -> dict | None:
+        correction = withdrawing_correction(reply)
+        if correction is None:
+            return None
+        on = timezone.localdate(correction.sent_at) if correction.sent_at else None
+        return {
+            "id": correction.pk,
+            "url": _urls(self, "api:reply-detail")(correction.pk),
+            "withdrawn_on": on.isoformat() if on else None,
+        }
 
     # The nested objects are written out by hand: a nested serializer per row costs more than
     # the rest of the row (bench/api.py); the schema still documents them.

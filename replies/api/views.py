@@ -8,6 +8,8 @@ by a sent correction. Anything else — a draft, a reply awaiting signature, a �
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from django.http import FileResponse, HttpResponseBase
@@ -31,14 +33,21 @@ from proposals.api.common import (
 )
 from proposals.models import Proposer
 from replies import workflow
+from replies.api import public_cache
 from replies.api.filters import PublishedReplyFilter
 from replies.api.serializers import (
     FeedbackInputSerializer,
     FeedbackSerializer,
     PublicReplyDetailSerializer,
     PublicReplySerializer,
+    absolute_url,
+    withdrawing_correction,
 )
-from replies.models import Feedback, Reply
+from replies.models import Disclosure, Feedback, Reply, ReplyState
+
+#: ``(reply) -> (file, sha256)``: the file the public downloads, registered by ``publication``
+#: (a public rendition where personal data was masked; ``(None, "")`` while it is not rendered).
+PUBLIC_PDF: Callable[[Reply], tuple[Any, str]] | None = None
 
 #: What a row of the list prints, and no more (the letter's text is for the detail).
 LIST_COLUMNS = (
@@ -63,6 +72,10 @@ LIST_COLUMNS = (
     "proposal__session__id",
     "proposal__session__district",
     "proposal__session__name",
+    "supersedes_id",
+    "superseded_by__id",
+    "superseded_by__state",
+    "superseded_by__sent_at",
 )
 
 
@@ -71,8 +84,42 @@ def published_replies():
     return (
         Reply.objects.published()
         .filter(signed_on__isnull=False, published_on__isnull=False)
-        .select_related("unit", "proposal__session")
+        .select_related("unit", "proposal__session", "superseded_by")
     )
+
+
+def published_and_withdrawn_replies():
+    """Everything the portal ever showed: the published replies and, as tombstones, those a
+    sent correction withdrew (``?include=withdrawn``)."""
+    return Reply.objects.filter(
+        state=ReplyState.PUBLISHED,
+        disclosure=Disclosure.PUBLIC,
+        signed_on__isnull=False,
+        published_on__isnull=False,
+    ).select_related("unit", "proposal__session", "superseded_by")
+
+
+def cached(request, build: Callable[[], Response], *, part: str) -> HttpResponseBase:
+    """``build()``'s data from the cache keyed by the public stamp (``public_cache``), with
+    its ETag and Last-Modified; a 304 for a current copy. Errors are never cached."""
+    stamp = public_cache.stamp()
+    if stamp is None:
+        return build()
+    token, changed_at = stamp
+    key = public_cache.key_for(request._request, token, part=part)
+    response: HttpResponseBase | None = public_cache.not_modified(request._request, key, changed_at)
+    if response is None:
+        data = public_cache.get(key)
+        if data is None:
+            built = build()
+            if built.status_code != 200:
+                return built
+            public_cache.put(key, built.data)
+            response = built
+        else:
+            response = Response(data)
+    public_cache.add_validators(response, key, changed_at)
+    return response
 
 
 class PublishedReplyPagination(StrictCursorPagination):
@@ -94,6 +141,8 @@ class PublishedReplyListView(PublicAPIView, ListAPIView):
     pagination_class = PublishedReplyPagination
 
     def get_queryset(self):
+        if self.request.query_params.get("include") == "withdrawn":
+            return published_and_withdrawn_replies().only(*LIST_COLUMNS)
         return published_replies().only(*LIST_COLUMNS)
 
     @extend_schema(
@@ -103,7 +152,10 @@ class PublishedReplyListView(PublicAPIView, ListAPIView):
         responses={200: PublicReplySerializer(many=True), **error_responses(400, 429)},
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        def build():
+            return super(PublishedReplyListView, self).get(request, *args, **kwargs)
+
+        return cached(request, build, part="list")
 
 
 class PublishedReplyDetailView(PublicAPIView, GenericAPIView):
@@ -123,14 +175,44 @@ class PublishedReplyDetailView(PublicAPIView, GenericAPIView):
         responses={
             200: PublicReplyDetailSerializer,
             304: OpenApiResponse(description="未变化（If-None-Match / If-Modified-Since）"),
+            410: OpenApiResponse(description="已被更正撤下：superseded_by 为更正的地址"),
             **error_responses(404, 429),
         },
     )
     def get(self, request, pk: str) -> HttpResponseBase:
+        stamp = public_cache.stamp()
+        key = public_cache.key_for(request._request, stamp[0], part="detail") if stamp else ""
+        hit = public_cache.get(key) if key else None
+        if hit is None:
+            hit = self._detail(pk)
+            if key:
+                public_cache.put(key, hit)
+        status, data, last_modified = hit
+        if status == 410:
+            return Response(data, status=410)
+        return conditional_response(request, data, last_modified=last_modified)
+
+    def _detail(self, pk: str) -> tuple[int, dict, Any]:
+        """``(200, data, updated_at)``, or ``(410, error, None)`` for a withdrawn reply."""
+        withdrawn = published_and_withdrawn_replies().filter(pk=pk) if pk.isdigit() else None
+        reply = withdrawn.first() if withdrawn is not None else None
+        correction = withdrawing_correction(reply) if reply is not None else None
+        if correction is not None:
+            url = absolute_url(self.request, "api:reply-detail", correction.pk)
+            return (
+                410,
+                {
+                    "code": "gone",
+                    "message": "此答复已被更正撤下，请查看更正后的答复。",
+                    "fields": {},
+                    "superseded_by": url,
+                },
+                None,
+            )
         reply = self.get_object()
-        context = {"request": request, "proposers": workflow.reply_proposers(reply)}
+        context = {"request": self.request, "proposers": workflow.reply_proposers(reply)}
         data = PublicReplyDetailSerializer(reply, context=context).data
-        return conditional_response(request, data, last_modified=reply.updated_at)
+        return 200, data, reply.updated_at
 
 
 class PDFRenderer(renderers.BaseRenderer):
@@ -173,9 +255,10 @@ class PublishedReplyPDFView(PublicAPIView):
     def get(self, request, pk: str) -> HttpResponseBase:
         reply = get_object_or_404(published_replies(), pk=pk)
         not_stored = NotFound()
-        if not reply.pdf or not reply.pdf_sha256:
+        stored, sha256 = PUBLIC_PDF(reply) if PUBLIC_PDF else (reply.pdf, reply.pdf_sha256)
+        if not stored or not sha256:
             raise not_stored
-        etag = f'"{reply.pdf_sha256}"'
+        etag = f'"{sha256}"'
         last_modified = int(reply.signed_at.timestamp()) if reply.signed_at else None
         conditional = get_conditional_response(
             request._request, etag=etag, last_modified=last_modified
@@ -185,7 +268,7 @@ class PublishedReplyPDFView(PublicAPIView):
             response = conditional
         else:
             try:
-                handle = reply.pdf.open("rb")
+                handle = stored.open("rb")
             except FileNotFoundError:
                 raise not_stored from None
             response = FileResponse(handle, content_type="application/pdf")

@@ -9,6 +9,7 @@ with its signed PDF (``send_reply``), published (``publish_reply``), corrected b
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import DatabaseError, transaction
@@ -36,6 +37,11 @@ from replies.workflow.common import (
 from replies.workflow.texts import co_units_cc, draft_texts
 
 logger = logging.getLogger(__name__)
+
+#: Asked by ``publish_reply`` inside its transaction, after its own guards, each with
+#: ``(reply, actor=…)``; one may refuse by raising a workflow error. The ``publication`` app
+#: registers its redaction review here (``replies`` never imports the apps above it).
+PUBLISH_CHECKS: list[Callable[..., None]] = []
 
 
 @transaction.atomic
@@ -221,6 +227,8 @@ def publish_reply(reply: Reply | int, *, actor: User) -> Reply:
         raise WrongState(
             _("公开属性为“%(d)s”的答复不能主动公开。") % {"d": reply.get_disclosure_display()}
         )
+    for check in PUBLISH_CHECKS:
+        check(reply, actor=actor)
     reply.published_on = _today()
     return _move(REPLY_KIND, reply, "publish", actor, fields=["published_on"])
 

@@ -21,7 +21,7 @@ from django.test import Client
 from proposals import workflow as pwf
 from proposals.models import Proposal
 from replies import workflow as rwf
-from replies.models import Disclosure, Reply
+from replies.models import Disclosure, Reply, ReplyState
 from tracker.tests import api_support as s
 from tracker.tests.api_support import CANARY
 
@@ -53,6 +53,10 @@ PUBLIC_REPLY_LIST_KEYS = {
     "results[].updated_at",
     "results[].url",
     "results[].pdf_url",
+    # Corrections (issue 22): what a correction replaces, and whether this one was withdrawn.
+    "results[].supersedes",
+    "results[].withdrawn",
+    "results[].superseded_by",
 }
 PUBLIC_REPLY_DETAIL_KEYS = {
     key.removeprefix("results[].") for key in PUBLIC_REPLY_LIST_KEYS if key.startswith("results[].")
@@ -264,8 +268,16 @@ def test_no_public_endpoint_shows_a_private_thing(world, session):
     assert listed == {r.pk for r in published}
     assert seen[f"/api/v1/replies/?q={CANARY}"].json()["results"] == []
     for reply in world["hidden"]:
-        assert seen[f"/api/v1/replies/{reply.pk}/"].status_code == 404
-        assert seen[f"/api/v1/replies/{reply.pk}/pdf"].status_code == 404
+        # A reply corrected away is gone (410, naming the correction); the rest never existed.
+        corrected = Reply.objects.filter(
+            supersedes=reply, state__in=[ReplyState.SENT, ReplyState.PUBLISHED]
+        ).exists()
+        gone = seen[f"/api/v1/replies/{reply.pk}/"]
+        assert gone.status_code == (410 if corrected else 404)
+        assert set(gone.json()) <= {"code", "message", "fields", "superseded_by"}
+        assert seen[f"/api/v1/replies/{reply.pk}/pdf"].status_code in (
+            (404, 410) if corrected else (404,)
+        )
 
     assert keys(seen["/api/v1/replies/"].json()) == PUBLIC_REPLY_LIST_KEYS
     detail = seen[f"/api/v1/replies/{published[0].pk}/"].json()
