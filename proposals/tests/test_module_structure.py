@@ -20,12 +20,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("proposals", "replies", "signing", "tracker")
+APPS = ("proposals", "replies", "publication", "signing", "tracker")
 #: The apps ``proposals`` must not import, at any level.
-ABOVE_PROPOSALS = ("replies", "signing", "tracker")
-#: ``signing`` (seals, signatures, the Word copy) sits between ``replies`` and ``tracker``:
-#: replies runs its hook (``replies.rendering.SIGNED_PDF_HOOKS``) without naming it.
-ABOVE_REPLIES = ("signing",)
+ABOVE_PROPOSALS = ("replies", "publication", "signing", "tracker")
+#: ``signing`` (seals, signatures, the Word copy) and ``publication`` (public pages, search,
+#: redaction) sit between ``replies`` and ``tracker``: replies runs their hooks
+#: (``replies.rendering.SIGNED_PDF_HOOKS``, ``replies.workflow.replies.PUBLISH_CHECKS``)
+#: without naming them.
+ABOVE_REPLIES = ("publication", "signing")
+#: Strings that are words of the domain as well as app labels: the 公开 clock is named
+#: ``"publication"`` (docs/domain.md, Deadlines). ``"publication.Search"`` is still seen.
+DOMAIN_WORDS = frozenset({"publication"})
 MAX_LINES = 500
 #: Modules over the limit still waiting to be split; the list may only shrink.
 OVERSIZE_PENDING: frozenset[str] = frozenset()
@@ -136,6 +141,7 @@ def _named_by_string(tree: ast.AST) -> list[tuple[int, str]]:
         and isinstance(node.value, str)
         and node.value.split(".")[0] in ABOVE_PROPOSALS
         and not any(c.isspace() for c in node.value)
+        and node.value not in DOMAIN_WORDS
     ]
 
 
@@ -173,7 +179,7 @@ def test_proposals_imports_neither_replies_nor_tracker():
     assert not offences, "\n".join(offences)
 
 
-def test_replies_never_imports_signing():
+def test_replies_imports_neither_signing_nor_publication():
     offences = [
         f"{path.relative_to(ROOT)}:{line} imports {name}"
         for path in _modules("replies")
