@@ -131,6 +131,8 @@ THINGS: dict[str, Thing] = {
     "Reply:published": Thing("reply", unit="A", state="published", public=True),
     "Reply:draft": Thing("reply", unit="A", state="draft"),
     "Reply:withdrawn": Thing("reply", unit="W", state="draft"),
+    # A follow-up sent, not yet published: in the review queue before publication (issue 22).
+    "Reply:sent": Thing("reply", unit="A", state="sent"),
     "CoOpinion:delivered": Thing("opinion", unit="C", state="delivered"),
     "CoOpinion:draft": Thing("opinion", unit="C", state="draft"),
     "CoOpinion:withdrawn": Thing("opinion", unit="X", state="draft"),

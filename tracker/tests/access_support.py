@@ -55,6 +55,7 @@ from proposals.models import (
     User,
 )
 from proposals.tests import factories as f
+from publication.models import PublicationQueue
 from replies import workflow as rwf
 from replies.models import CoOpinion, Disclosure, DocNumberCounter, Feedback, Reply
 from tracker import jobs
@@ -91,15 +92,20 @@ TINY_PDF = (
 
 #: Models with more than one object in the world: each route of theirs is asked for each.
 VARIANTS: dict[type[Model], tuple[str, ...]] = {
-    Reply: ("draft", "published", "withdrawn"),
+    Reply: ("draft", "published", "sent", "withdrawn"),
     CoOpinion: ("delivered", "draft", "withdrawn"),
 }
+#: Admins of a proxy model ask about the model's rows: the review queue before publication
+#: (issue 22) lists sent replies.
+PROXY_MODELS: dict[type[Model], type[Model]] = {PublicationQueue: Reply}
 
 #: The model named by the path segment in front of an id outside the admin.
 SEGMENT_MODELS: dict[str, type[Model]] = {
     "proposals": Proposal,
     "replies": Reply,
     "attachments": ProposalAttachment,
+    # The review before publication (issue 22): a reply, through the admin's queue of them.
+    "publicationqueue": Reply,
 }
 
 #: Routes with parameters that name no object (a model's name, a catch-all path), so they are
@@ -205,7 +211,7 @@ def _classify(template: str, names: list[str], url_name: str, ma: ModelAdmin | N
             model = Proposal  # the admin's view-on-site shortcut, asked about a proposal
         elif name in ("object_id", "id") and ma is not None:
             params.append((name, "object"))
-            model = ma.model
+            model = PROXY_MODELS.get(ma.model, ma.model)
         elif name == "assignment_id":
             params.append((name, "object"))
             model = Assignment
@@ -342,7 +348,7 @@ class World(SimpleNamespace):
     def may_see(self, actor: str, route: Route) -> bool:
         """Whether ``actor`` may know that the route's object exists (SECURITY.md, "Who may see
         what"): those who may not get the answer of an id that names nothing."""
-        public = route.source == "schema" and _is_public_api(route.url(self))
+        public = is_public_route(route, route.url(self))
         kinds = tuple(sorted({what for _p, what in route.params}))
         key = (actor, route.obj, public, kinds)
         memo = self.__dict__.setdefault("_may_see_memo", {})
@@ -361,7 +367,7 @@ class World(SimpleNamespace):
             return Reply.objects.published().filter(pk=obj.pk).exists()
         if user is None:
             return False
-        model = type(obj)
+        model = type(obj)._meta.concrete_model  # a proxy (the review queue) asks its model
         same = model.objects.filter(pk=obj.pk)
         if hasattr(model.objects, "visible_to") and same.visible_to(user).exists():
             return True
@@ -379,6 +385,14 @@ class World(SimpleNamespace):
         if field.get_internal_type() in ("CharField", "TextField"):
             return "0" * (field.max_length or 40)
         return str(self.missing_ids[model])
+
+
+def is_public_route(route: Route, path: str) -> bool:
+    """The public surface: the public API, and the public pages (``/public/``, issue 22),
+    where whoever asks, only publication counts."""
+    if route.source == "schema":
+        return _is_public_api(path)
+    return route.template.startswith("public/")
 
 
 def _is_public_api(path: str) -> bool:
@@ -493,6 +507,19 @@ def build_world() -> World:
     rwf.store_signed_pdf("reply", reply.pk)
     rwf.store_signed_pdf("opinion", opinion.pk)
     feedback = rwf.record_feedback(reply, actor=proposer, proposer=p, rating="satisfied")
+    # A follow-up sent, 主动公开, waiting for its review before publication (issue 22).
+    queued = rwf.start_reply(lead, actor=clerk_a, kind=Reply.Kind.FOLLOW_UP)
+    queued = rwf.edit_reply(
+        queued,
+        actor=clerk_a,
+        version=queued.version,
+        result_label="解决或采纳",
+        disclosure=Disclosure.PUBLIC,
+        body=queued.body + "跟踪办理情况。",
+    )
+    rwf.submit_reply(queued, actor=clerk_a)
+    rwf.sign_reply(queued, actor=signer_a)
+    rwf.send_reply(queued, actor=clerk_a)
     draft = rwf.start_reply(lead, actor=clerk_a, kind=Reply.Kind.FOLLOW_UP)
     draft = rwf.edit_reply(draft, actor=clerk_a, version=draft.version, body="再次答复稿")
 
@@ -541,6 +568,7 @@ def build_world() -> World:
         (ContactRecord, ""): contact,
         (Reply, "draft"): draft,
         (Reply, "published"): reply,
+        (Reply, "sent"): queued,
         (CoOpinion, "delivered"): opinion,
         (CoOpinion, "draft"): draft_opinion,
         (Reply, "withdrawn"): withdrawn_reply,
@@ -626,4 +654,5 @@ def build_world() -> World:
 
 
 def admin_models() -> set[type[Model]]:
-    return set(admin.site._registry)
+    """The models the admin's routes are about (a proxy's admin is about its model's rows)."""
+    return {PROXY_MODELS.get(model, model) for model in admin.site._registry}
