@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from collections.abc import Callable
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile
@@ -30,6 +31,12 @@ logger = logging.getLogger(__name__)
 #: A signed letter whose PDF is still missing after this is late: its render was lost, or the
 #: worker is not running (the hourly sweep queues it again; the dashboards show it).
 RENDER_GRACE = datetime.timedelta(minutes=15)
+
+
+#: What the apps above replies do to a signed letter's rendered PDF before it is stored, in
+#: order: ``hook(letter, kind, pdf) -> pdf`` (``signing`` seals and signs it; its AppConfig
+#: installs the hook, so replies names no app above it).
+SIGNED_PDF_HOOKS: list[Callable[[Reply | CoOpinion, str, bytes], bytes]] = []
 
 
 class PdfRenderFailed(RuntimeError):
@@ -150,6 +157,8 @@ def _store_pdf(obj: Reply | CoOpinion, kind: str) -> None:
     if has_pdf(obj):
         raise PdfAlreadyStored(f"{kind} {obj.pk} already has its signed PDF")
     data = render_pdf(obj)
+    for hook in SIGNED_PDF_HOOKS:
+        data = hook(obj, kind, data)
     digest = hashlib.sha256(data).hexdigest()
     name = f"{kind}-{obj.pk}-{digest[:12]}.pdf"
     obj.pdf.save(name, ContentFile(data), save=False)

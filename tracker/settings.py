@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "proposals",
     "replies",
+    "signing",
     "publication",
     "tracker",
 ]
@@ -272,6 +273,19 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # PDFs on the ``pdf`` queue, e-mail on ``mail``; the periodic tasks (tracker/conf/queues.py).
 CELERY_TASK_ROUTES = task_routes()
 CELERY_BEAT_SCHEDULE = beat_schedule()
+
+# --- Seals and electronic signatures of signed letters (signing/keys.py) --------------------
+# Keys and certificates as files (unit-<pk>.key.pem/.cert.pem, district.*, chain.pem), or on a
+# PKCS#11 token; never in the database. Unset: letters are stored unsigned. A TSA URL: PAdES B-T.
+SIGNING_KEYS_DIR = env.str("SIGNING_KEYS_DIR", default="")
+SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
+SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
+SIGNING_PKCS11_MODULE = env.str("SIGNING_PKCS11_MODULE", default="")
+SIGNING_PKCS11_TOKEN = env.str("SIGNING_PKCS11_TOKEN", default="")
+SIGNING_PKCS11_PIN = env.str("SIGNING_PKCS11_PIN", default="")
+# The letter's Word copy (the reply editor's 下载Word): a function of a Letter, by its path.
+LETTER_WORD_BUILDER = "signing.word.letter_docx"
 
 # --- Reminders (docs/domain.md, Deadlines: reminders) --------------------------------------
 # Reminders go out this many working days before a due date, and on the day itself.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("my/", include("tracker.my.urls")),
     path("public/", include("publication.urls")),
     path("sitemap.xml", publication_views.sitemap, name="sitemap"),
+    path("verify/", include("signing.urls")),
     path("files/attachments/<int:pk>/", download_attachment, name="attachment-download"),
     # Operations (README "Operations"): health for load balancers and monitoring, public;
     # Prometheus metrics, for the private networks or the token only (404 to anyone else).

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from csp.constants import SELF
 from csp.decorators import csp_replace
+from django.conf import settings
 from django.contrib import messages
 from django.http import (
     FileResponse,
@@ -25,6 +26,7 @@ from django.urls import path, reverse
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
@@ -74,6 +76,7 @@ class LetterViews:
                 wrap(self.download_view),
                 name="{}_{}_download".format(*info),
             ),
+            path("<int:object_id>/word/", wrap(self.word_view), name="{}_{}_word".format(*info)),
             # ModelAdmin's, after this mixin in the admin's MRO.
             *super().get_urls(),  # type: ignore[misc]
         ]
@@ -264,4 +267,27 @@ class LetterViews:
             f"{self.opts.model_name}-{obj.pk}.pdf",
         )
         patch_cache_control(response, private=True)
+        return response
+
+    def word_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The letter as an editable Word document: a draft (watermarked 草稿) to circulate for
+        comment, or a copy of the signed letter marked 副本 (the signed PDF stays the original).
+        Built by ``settings.LETTER_WORD_BUILDER`` (an app above replies)."""
+        obj = self._visible_or_404(request, object_id)
+        builder = getattr(settings, "LETTER_WORD_BUILDER", "")
+        if not builder:
+            raise Http404
+        signed = obj.signed_on is not None
+        data = import_string(builder)(workflow.letter_for(obj), copy=signed)
+        suffix = "（副本）" if signed else "（草稿）"
+        response = HttpResponse(
+            data,
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        response["Content-Disposition"] = content_disposition(
+            "attachment",
+            f"{obj.doc_number or obj.title}{suffix}.docx",
+            f"{self.opts.model_name}-{obj.pk}.docx",
+        )
+        patch_cache_control(response, private=True, no_store=True)
         return response

@@ -15,6 +15,7 @@ from proposals.models import OutboxMessage, User, unit_ids_of
 from proposals.outbox import OUTBOX_ALERT_ATTEMPTS
 from replies.models import CoOpinion, Reply
 from replies.workflow import RENDER_GRACE
+from signing.checks import failing_letters
 from tracker.dashboard.lines import SECTION_ROWS, Line, Section, _first_rows, _url
 from tracker.models import Digest, EventNotice, Outgoing
 
@@ -32,7 +33,7 @@ def faults(user: User, *, committee: bool, now: datetime.datetime | None = None)
     now = now or timezone.now()
     sections = [_pdf_faults(user, committee=committee, now=now)]
     if committee:
-        sections += [_mail_faults(), _outbox_faults()]
+        sections += [_mail_faults(), _outbox_faults(), _signature_faults()]
     return sections
 
 
@@ -169,4 +170,29 @@ def _outbox_faults() -> Section:
         lines=[line(r) for r in rows],
         tone="danger" if any(r.attempts >= OUTBOX_ALERT_ATTEMPTS for r in rows) else "warn",
         empty=_("没有待投递的后台任务。"),
+    )
+
+
+def _signature_faults() -> Section:
+    """Stored signed letters whose file no longer verifies (``manage.py verify_letter
+    --stored`` checks them): changed since signing, or missing. Not to be served as originals."""
+    names = {"reply": "replies_reply", "opinion": "replies_coopinion"}
+    records, count = _first_rows(failing_letters())
+    lines = [
+        Line(
+            text=_("%(kind)s #%(pk)d")
+            % {"kind": record.get_status_display(), "pk": record.letter_id},
+            url=_url(f"{names.get(record.kind, 'replies_reply')}_change", record.letter_id),
+            detail=record.problem,
+            tone="danger",
+        )
+        for record in records
+    ]
+    return Section(
+        key="signature_failed",
+        title=_("签发件核验未通过"),
+        count=count,
+        lines=lines,
+        tone="danger",
+        empty=_("所有签发件核验通过。"),
     )

@@ -55,6 +55,7 @@ from tracker.demo.data import (
     proposer_contact,
 )
 from tracker.demo.replies import at, story_clock
+from tracker.demo.signing import load_demo_signing
 from tracker.demo.stories import (
     SyntheticStories,
 )
@@ -122,6 +123,7 @@ class _Loader(SyntheticStories):
     def load(self) -> DemoReport:
         self.load_groups()
         self.load_units()
+        load_demo_signing(self.units.values())  # demo CA, certificates and 演示 seals
         self.load_users()
         self.load_sessions()
         self.load_proposers()
