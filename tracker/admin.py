@@ -308,3 +308,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     def muted_labels(self, obj: NotificationPreference) -> str:
         labels = [str(ReminderClock(c).label) for c in obj.muted if c in ReminderClock.values]
         return "、".join(labels) or "—"
+
+
+# Members' accounts, invitations and notices (issue 21) live in a module of their own.
+import tracker.admin_members  # noqa: E402, F401

@@ -16,4 +16,6 @@ class TrackerConfig(AppConfig):
             events.register(event, handler)
         # The tasks register themselves as the senders of the mail ledgers
         # (tracker.mail.ledger.enqueue): imported here, every process has them before it queues.
+        # Members' invitations and notices (issue 21) register theirs the same way.
+        import tracker.members.tasks
         import tracker.tasks  # noqa: F401

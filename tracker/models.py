@@ -226,6 +226,7 @@ class NoticeEvent(models.TextChoices):
     AWAITING_SIGNATURE = "awaiting_signature", _("待签发")
     REPLY_SENT = "reply_sent", _("答复已送达")
     FEEDBACK_NOT_SATISFIED = "feedback_not_satisfied", _("提案者不满意")
+    OPINION_DELIVERED = "opinion_delivered", _("会办意见已送达")
 
 
 class EventNotice(Outgoing):
@@ -381,3 +382,38 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {timezone.localtime(self.beat_at):%Y-%m-%d %H:%M:%S}"
+
+
+# Members' accounts and notices (issue 21), in a module of their own.
+from tracker.models_members import (  # noqa: E402
+    Invitation,
+    Member,
+    MemberChannel,
+    MemberEvent,
+    MemberNotice,
+    MemberPreference,
+    NoticeCursor,
+    SessionRoll,
+)
+
+__all__ = [
+    "Digest",
+    "EventNotice",
+    "Heartbeat",
+    "Invitation",
+    "LoginLinkMail",
+    "Member",
+    "MemberChannel",
+    "MemberEvent",
+    "MemberNotice",
+    "MemberPreference",
+    "NoticeCursor",
+    "NoticeEvent",
+    "NotificationPreference",
+    "Outgoing",
+    "Reminder",
+    "ReminderClock",
+    "ScanRun",
+    "SessionRoll",
+    "step_label",
+]

@@ -326,6 +326,17 @@ else:
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="提案办理系统 <noreply@localhost>")
 
+# --- 短信 (tracker.sms; issue 21) ---------------------------------------------------------------
+# The console backend prints; production names tracker.sms.backends.http.SmsBackend and its gateway.
+SMS_BACKEND = env.str("SMS_BACKEND", default="tracker.sms.backends.console.SmsBackend")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_SIGNATURE = env.str("SMS_SIGNATURE", default="区政协提案")
+SMS_TEMPLATES = env.json("SMS_TEMPLATES", default={})  # {"filed": "SMS_1001", …} by step
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10.0)
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+# How long a member's invitation link (set a password) works, in seconds.
+MEMBER_INVITATION_MAX_AGE = env.int("MEMBER_INVITATION_MAX_AGE", default=14 * 24 * 3600)
+
 # --- Client addresses -------------------------------------------------------------------
 # Who sent a request: proposals.client_ip.client_ip, the one answer of the sign-in lockout, the
 # access audit, the API throttles and the logs. Unset, no proxy is trusted: REMOTE_ADDR is the

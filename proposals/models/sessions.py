@@ -4,6 +4,7 @@ Part of ``proposals.models`` (split by subject in issue 18); import from there."
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,19 @@ class Session(models.Model):
     last_serial = models.PositiveIntegerField(
         _("已用最大序号"), default=0, editable=False, help_text=_("立案时依次分配，无空号。")
     )
+    # The submission window of /my/'s 新建提案 (issue 21): both ends inclusive; an empty end is
+    # open on that side, and a session with neither end set takes no online submissions.
+    submissions_open_from = models.DateField(
+        _("提案征集开始"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "委员可在“我的提案”中向本次会议提交提案的第一天。两端都留空时，开放至闭幕日期。"
+        ),
+    )
+    submissions_open_until = models.DateField(
+        _("提案征集截止"), null=True, blank=True, help_text=_("最后一天（含当天）。")
+    )
 
     class Meta:
         verbose_name = _("届次会议")
@@ -106,6 +120,29 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district}{self.name}" if self.district else self.name
+
+    @property
+    def has_submission_window(self) -> bool:
+        return self.submissions_open_from is not None or self.submissions_open_until is not None
+
+    def takes_submissions_on(self, day: datetime.date) -> bool:
+        """Whether members may submit to this session online on ``day``: within its window;
+        with no window set, until it closes (``closes_on``; /my/ then offers only the newest
+        such session of a district)."""
+        start, end = self.submissions_open_from, self.submissions_open_until
+        if not self.has_submission_window:
+            return self.closes_on is None or day <= self.closes_on
+        return (start is None or start <= day) and (end is None or day <= end)
+
+    @staticmethod
+    def open_for_submission(day: datetime.date) -> models.Q:
+        """The sessions taking submissions on ``day``, as a filter (``takes_submissions_on``)."""
+        Q = models.Q
+        windowless = Q(submissions_open_from__isnull=True, submissions_open_until__isnull=True)
+        by_meeting = windowless & (Q(closes_on__isnull=True) | Q(closes_on__gte=day))
+        started = Q(submissions_open_from__isnull=True) | Q(submissions_open_from__lte=day)
+        not_ended = Q(submissions_open_until__isnull=True) | Q(submissions_open_until__gte=day)
+        return by_meeting | (~windowless & started & not_ended)
 
     def format_number(self, serial: int) -> str:
         return format_proposal_number(

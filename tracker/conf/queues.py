@@ -42,6 +42,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "replies.tasks.render_missing_pdfs",
             "schedule": crontab(minute=25),
         },
+        # Members' notices of the steps audited since the last sweep (tracker.mail.members).
+        "member-notices": {
+            "task": "tracker.members.tasks.sweep_member_notices",
+            "schedule": 60.0,
+        },
         # Tasks kept in the outbox while the broker was unreachable (proposals/outbox.py).
         "deliver-outbox": {
             "task": "tracker.tasks.deliver_outbox",

@@ -32,6 +32,7 @@ from proposals.models import (
     User,
 )
 from replies.models import CoOpinion, Feedback, Reply
+from tracker.mail import members
 from tracker.mail.ledger import (
     Outcome,
     State,
@@ -42,7 +43,7 @@ from tracker.mail.ledger import (
     render_message,
     site_url,
 )
-from tracker.models import EventNotice, NoticeEvent
+from tracker.models import EventNotice, MemberPreference, NoticeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +144,15 @@ def _proposers_of(reply: Reply) -> list[Recipient]:
     for merged in proposal.merged_proposals.all():
         people.extend(merged.proposers())
     found: dict[str, Recipient] = {}
+    # A member who chose 短信 only, or no notices, gets no e-mail (tracker.mail.members).
+    quiet = set(
+        MemberPreference.objects.filter(proposer__in=[p.pk for p in people])
+        .exclude(channels__in=[MemberPreference.Channels.EMAIL, MemberPreference.Channels.BOTH])
+        .values_list("proposer_id", flat=True)
+    )
     for p in people:
         email = (p.email or "").strip()
-        if email and email.lower() not in found:
+        if email and email.lower() not in found and p.pk not in quiet:
             found[email.lower()] = Recipient(email, user_id=p.user_id, proposer_id=p.pk)
     return list(found.values())
 
@@ -257,6 +264,13 @@ EVENTS: dict[str, EventSpec] = {
         recipients=lambda fb: _unit_people(fb.reply.unit_id, Membership.Role.values) + _committee(),
         context=_feedback_context,
     ),
+    # Written by the audit sweep (tracker.mail.members), not by an event of the workflow.
+    NoticeEvent.OPINION_DELIVERED: EventSpec(
+        verbs=("deliver",),
+        target=lambda ids: (CoOpinion, ids["opinion_id"]),
+        recipients=lambda opinion: [],
+        context=_letter_context,
+    ),
 }
 
 
@@ -319,6 +333,8 @@ HANDLERS: dict[str, Callable[..., None]] = {event: _handler(event) for event in 
 
 
 def build_notice(notice: EventNotice) -> EmailMultiAlternatives:
+    if notice.event == NoticeEvent.OPINION_DELIVERED:
+        return members.build_opinion_mail(notice)
     spec = EVENTS[notice.event]
     transition = notice.transition
     model = transition.content_type.model_class()

@@ -4,11 +4,15 @@ workflow functions' (``proposals.workflow.draft_proposal``, ``replies.workflow.r
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import Proposal, Proposer, Session
+from proposals.models import Proposal, Proposer, Session, today
 from replies.models import Feedback
+from tracker.models import MemberPreference, SessionRoll
 
 
 class MemberChoiceField(forms.ModelMultipleChoiceField):
@@ -16,6 +20,39 @@ class MemberChoiceField(forms.ModelMultipleChoiceField):
 
     def label_from_instance(self, obj: Proposer) -> str:
         return f"{obj.name}（{obj.sector}）" if obj.sector else obj.name
+
+
+def member_districts(proposer: Proposer) -> set[str]:
+    """The districts whose sessions a member submits to: of the rolls they are on, else of the
+    sessions of their own proposals; empty when neither says (then every district)."""
+    rolls = SessionRoll.objects.filter(proposer=proposer).values("session_id")
+    found = set(Session.objects.filter(pk__in=rolls).values_list("district", flat=True))
+    if not found:
+        own = Proposal.objects.filter(lead_proposer=proposer)
+        found = set(own.values_list("session__district", flat=True))
+    return {d for d in found if d}
+
+
+def offered_sessions(proposer: Proposer, *, day: datetime.date | None = None):
+    """The sessions 新建提案 offers: open for submission (``Session.open_for_submission``) in
+    the member's districts. A session without a window is offered only while it is its
+    district's newest: an older meeting of the term is over once the next one is set up."""
+    day = day or today()
+    districts = member_districts(proposer)
+    scope = Session.objects.all()
+    if districts:
+        scope = scope.filter(Q(district__in=districts) | Q(district=""))
+    newest: dict[str, int] = {}
+    for pk, district in scope.order_by("-year", "-term", "-meeting", "-pk").values_list(
+        "pk", "district"
+    ):
+        newest.setdefault(district, pk)
+    keep = [
+        s.pk
+        for s in scope.filter(Session.open_for_submission(day))
+        if s.has_submission_window or newest.get(s.district) == s.pk
+    ]
+    return Session.objects.filter(pk__in=keep).order_by("-year", "-term", "-meeting")
 
 
 class ProposalForm(forms.Form):
@@ -59,7 +96,7 @@ class ProposalForm(forms.Form):
             .order_by("sector", "name")
         )
         if with_session:
-            sessions = Session.objects.order_by("-year", "-term", "-meeting")
+            sessions = offered_sessions(lead)
             self.fields["session"].queryset = sessions
             if not self.is_bound and "session" not in self.initial:
                 self.initial["session"] = sessions.first()
@@ -112,3 +149,10 @@ class LoginLinkForm(forms.Form):
         help_text=_("填写在提案委员会登记的电子邮箱，我们将发送一次性登录链接。"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class PreferenceForm(forms.ModelForm):
+    class Meta:
+        model = MemberPreference
+        fields = ["channels"]
+        widgets = {"channels": forms.RadioSelect}

@@ -8,7 +8,8 @@ page either way, so neither its answer nor its time says whether the address is 
 (the probe measured 11.6 ms for a registered address against 5.6 ms for an unknown one when
 the request sent the mail itself).
 
-The task, in a worker, finds the members registered with that address and writes one
+The task, in a worker, finds the members registered with that address (opening an account for
+a member who has none yet: ``tracker.members.invitations.accounts_for_address``) and writes one
 ``LoginLinkMail`` row per member, keyed by the request (a task run twice writes nothing new),
 capped per member in the ledger too (the cache's counts are per process while Redis is down).
 Each row is sent by ``send_login_link`` through the reminders' sending machine
@@ -43,6 +44,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from proposals.models import AccessEvent, User
 from tracker.mail import ledger
+from tracker.members.invitations import accounts_for_address
 from tracker.models import LoginLinkMail
 
 logger = logging.getLogger(__name__)
@@ -170,6 +172,8 @@ def record_links(email: str, *, request_key: str, client_ip: str | None = None) 
     commit. Returns the ids queued."""
     since = timezone.now() - datetime.timedelta(seconds=int(settings.LOGIN_LINK_WINDOW))
     limit = int(settings.LOGIN_LINK_LIMIT_PER_ADDRESS)
+    # A member registered with the address but never invited gets an account now (issue 21).
+    accounts_for_address(email)
     for user in users_for_email(email):
         address = _registered_address(user, email)
         if not address:

@@ -35,6 +35,7 @@ from proposals.models import today as _today
 from proposals.selectors import OVERDUE, RUNNING, due_standing
 from replies.models import Feedback, Reply, ReplyState
 from replies.workflow import feedback_speaker, proposal_number_text
+from tracker.my.notices import attach_notices
 
 #: The stages a proposal goes through, as the progress bar shows them.
 STAGES: tuple[tuple[str, str], ...] = (
@@ -265,6 +266,8 @@ class Step:
     url: str = ""
     on: datetime.date | None = None  # the day it happened, when that is not ``at``
     parts: list[str] = field(default_factory=list)
+    transition_id: int | None = None
+    notices: list = field(default_factory=list)  # what the member was sent (tracker.my.notices)
 
     @property
     def day(self) -> datetime.date:
@@ -337,6 +340,7 @@ def timeline(proposal: Proposal, proposer: Proposer) -> Timeline:
                 step.stage = "feedback"
         if step is None:
             continue
+        step.transition_id = t.pk
         previous = steps[-1] if steps else None
         if (
             previous is not None
@@ -359,6 +363,7 @@ def timeline(proposal: Proposal, proposer: Proposer) -> Timeline:
         {"key": key, "label": label, "done": i <= last, "current": i == last}
         for i, (key, label) in enumerate(STAGES)
     ]
+    attach_notices(steps, proposer)
     current_round = max((a.round for a in assignments.values()), default=1)
     if proposal.status not in _STAGED:
         stages = []

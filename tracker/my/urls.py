@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tracker.my import signin, views
+from tracker.my import invite, signin, views
 
 app_name = "my"
 urlpatterns = [
@@ -17,6 +17,8 @@ urlpatterns = [
         signin.login_link_confirm,
         name="login_link_confirm",
     ),
+    path("invitation/<str:uidb64>/<str:token>/", invite.invitation, name="invitation"),
+    path("notifications/", invite.preferences, name="preferences"),
     path("proposals/new/", views.proposal_new, name="proposal_new"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
     path("proposals/<int:pk>/edit/", views.proposal_edit, name="proposal_edit"),

@@ -331,11 +331,13 @@ def test_a_returned_proposal_is_revised_and_resubmitted(session, committee):
         actor=lead, session=session, title="关于道路的建议", analysis="a", suggestions="b"
     )
     pwf.submit_proposal(proposal, actor=lead)
-    pwf.return_proposal(proposal, actor=committee, reason=f"{CANARY}-请补充数据")
+    pwf.return_proposal(proposal, actor=committee, reason="请补充近三年的事故数据。")
     c = client_for(lead)
     page = text(c.get(f"/my/proposals/{proposal.pk}/"))
     assert "退回修改" in page and "重新提交" in page
-    assert CANARY not in page
+    # Issue 21: the committee writes the return reason for the proposer, who reads it here
+    # (it was withheld before, and members had to telephone the committee; SECURITY.md).
+    assert "退回理由：请补充近三年的事故数据。" in page
     c.post(
         f"/my/proposals/{proposal.pk}/edit/",
         {
@@ -441,7 +443,9 @@ def test_no_page_shows_contact_details_internal_notes_opinions_or_drafts(world, 
     # Proposals P1 does not follow: another member's, and one returned / not filed with notes.
     other = f.ProposalFactory(session=session, lead_proposer=p2.proposer, title=f"{CANARY}-other")
     returned = f.ProposalFactory(session=session, lead_proposer=p1.proposer, title="关于退回的建议")
-    pwf.return_proposal(returned, actor=h.committee, reason=f"{CANARY}-return-reason")
+    # The return reason is written for the proposer and shown to them (issue 21, SECURITY.md):
+    # no canary in it; the not-filing note below stays internal.
+    pwf.return_proposal(returned, actor=h.committee, reason="请补充数据。")
     refused = f.ProposalFactory(session=session, lead_proposer=p1.proposer, title="关于不予立案")
     pwf.not_file_proposal(
         refused, actor=h.committee, disposition="member_letter", note=f"{CANARY}-review-note"
