@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from proposals.admin.access import _unit_ids
 from proposals.workflow import WorkflowError
 from publication import review
 from publication.models import PublicationQueue, RedactionFlag
@@ -28,8 +29,11 @@ from replies.models import Disclosure, Reply, ReplyState
 CONTEXT = 24
 
 
-def _may_review(user) -> bool:
-    return bool(user.is_active and user.is_staff and (user.is_committee or user.unit_ids()))
+def _may_review(request) -> bool:
+    """The committee, or a unit's staff (who see their own unit's replies in the queue); the
+    units are read once per request, as every admin here does (the sidebar asks each admin)."""
+    user = request.user
+    return bool(user.is_active and user.is_staff and (user.is_committee or _unit_ids(request)))
 
 
 def _context(reply: Reply, flag: RedactionFlag) -> tuple[str, str]:
@@ -66,10 +70,10 @@ class PublicationQueueAdmin(admin.ModelAdmin):
         )
 
     def has_module_permission(self, request):
-        return _may_review(request.user)
+        return _may_review(request)
 
     def has_view_permission(self, request, obj=None):
-        return _may_review(request.user)
+        return _may_review(request)
 
     def has_add_permission(self, request):
         return False
@@ -89,7 +93,7 @@ class PublicationQueueAdmin(admin.ModelAdmin):
 
     def review_view(self, request, pk: int):
         reply = self.get_queryset(request).filter(pk=pk).first()
-        if reply is None or not _may_review(request.user):
+        if reply is None or not _may_review(request):
             raise Http404
         if request.method == "POST":
             return self._post(request, reply)

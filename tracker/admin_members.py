@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from proposals.models import Proposer, Session
+from proposals.workflow import members as accounts
 from tracker.admin import OutgoingAdmin
-from tracker.members import accounts, invitations, roster
+from tracker.members import invitations, roster
 from tracker.models import Invitation, Member, MemberNotice, MemberPreference
 
 

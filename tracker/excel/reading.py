@@ -14,6 +14,8 @@ import datetime
 import io
 import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -53,6 +55,50 @@ TEMPLATE_HEADERS = (
     ("suggestions", "具体建议"),
 )
 _SPACES = re.compile(r"[\s\u3000]+")
+
+
+class UnreadableWorkbook(ValueError):
+    """The upload is no workbook this reader will open, with the reason in Chinese."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@contextmanager
+def first_sheet_rows(upload: IO[bytes]) -> Iterator[tuple[Any, Any]]:
+    """The first sheet of an uploaded .xlsx and its rows (values only), for every list the
+    committee uploads: the size and the archive's structure bounded first
+    (``tracker.excel.archive``), then openpyxl read-only, the sheet's declared dimension not
+    trusted. Raises ``UnreadableWorkbook`` for a file that is none, or whose cells are broken."""
+    limit = int(settings.IMPORT_MAX_BYTES)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise UnreadableWorkbook(
+            _("文件超过 %(size)s，请检查是否选错了文件。") % {"size": size_text(limit)}
+        )
+    problem = check_archive(data)
+    if problem:
+        raise UnreadableWorkbook(problem)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise UnreadableWorkbook(_("无法读取该文件：不是有效的 Excel 文件（.xlsx）。")) from exc
+    try:
+        sheet = book.worksheets[0]
+        # The dimension a file declares is not trusted: openpyxl would pad every row to it.
+        sheet.reset_dimensions()
+        yield sheet, sheet.iter_rows(values_only=True)
+    except UnreadableWorkbook:
+        raise
+    except (zipfile.BadZipFile, EOFError, IndexError, KeyError, TypeError, ValueError) as exc:
+        # A cell openpyxl cannot make sense of (a date that is not one, a shared string that
+        # does not exist): the file was not written by a spreadsheet program.
+        raise UnreadableWorkbook(
+            _("无法读取该文件：表格内容已损坏。请在 Excel 中打开，另存为 .xlsx 后重新上传。")
+        ) from exc
+    finally:
+        book.close()
 
 
 @dataclass
@@ -104,44 +150,21 @@ def read_filed_list(upload: IO[bytes], *, name: str = "") -> FiledList:
             _("请上传 Excel 文件（.xlsx）。旧版 .xls 请先在 Excel 中另存为 .xlsx。")
         )
         return result
-    limit = int(settings.IMPORT_MAX_BYTES)
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        result.errors.append(
-            _("文件超过 %(size)s，请检查是否选错了文件。") % {"size": size_text(limit)}
-        )
-        return result
-    problem = check_archive(data)
-    if problem:
-        result.errors.append(problem)
-        return result
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        result.errors.append(_("无法读取该文件：不是有效的 Excel 文件（.xlsx）。"))
-        return result
-    try:
-        _read_sheet(book, result)
-    except (zipfile.BadZipFile, EOFError, IndexError, KeyError, TypeError, ValueError):
-        # A cell openpyxl cannot make sense of (a date that is not one, a shared string that
-        # does not exist): the file was not written by a spreadsheet program.
+        with first_sheet_rows(upload) as (sheet, _rows):
+            result.sheet = sheet.title
+            _read_sheet(sheet, result)
+    except UnreadableWorkbook as exc:
         result.rows, result.lines = [], []
-        result.errors.append(
-            _("无法读取该文件：表格内容已损坏。请在 Excel 中打开，另存为 .xlsx 后重新上传。")
-        )
-    finally:
-        book.close()
+        result.errors.append(exc.message)
+        return result
     if result.ok and not result.rows:
         result.errors.append(_("表格中没有提案（表头下面是空的）。"))
     return result
 
 
-def _read_sheet(book: Any, result: FiledList) -> None:
+def _read_sheet(sheet: Any, result: FiledList) -> None:
     """The first sheet's header and rows into ``result`` (its errors too)."""
-    sheet = book.worksheets[0]
-    result.sheet = sheet.title
-    # The dimension a file declares is not trusted: openpyxl would pad every row to it.
-    sheet.reset_dimensions()
     rows = sheet.iter_rows(values_only=True)
     header_line, mapping = 0, {}
     for line, values in enumerate(rows, start=1):

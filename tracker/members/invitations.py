@@ -31,8 +31,8 @@ from django.utils.translation import gettext as _
 
 from proposals.models import Proposer, User
 from proposals.workflow import record_transition
+from proposals.workflow.members import open_account, set_member_password
 from tracker.mail import ledger, members
-from tracker.members.accounts import open_account, set_member_password
 from tracker.models import Invitation
 
 logger = logging.getLogger(__name__)

@@ -10,24 +10,20 @@ district's sessions they submit to.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from proposals.models import Proposer, Session, User
-from tracker.excel.archive import HEADER_SCAN_ROWS, check_archive
-from tracker.members.accounts import enrol_member
+from proposals.workflow.members import enrol_member
+from tracker.excel.archive import HEADER_SCAN_ROWS
+from tracker.excel.reading import UnreadableWorkbook, first_sheet_rows
 from tracker.models import SessionRoll
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -64,44 +60,37 @@ def _text(value: Any) -> str:
 
 def read_roster(upload: IO[bytes]) -> tuple[list[dict[str, str]], list[str]]:
     """The rows of the first sheet (keys: name, sector, mobile, email), or the errors."""
-    data = upload.read(int(settings.IMPORT_MAX_BYTES) + 1)
-    if len(data) > int(settings.IMPORT_MAX_BYTES):
-        return [], [_("文件过大，请检查是否选错了文件。")]
-    problem = check_archive(data)
-    if problem:
-        return [], [problem]
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return [], [_("无法读取该文件：不是有效的 Excel 文件（.xlsx）。")]
-    try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()
-        rows = sheet.iter_rows(values_only=True)
-        mapping: dict[int, str] = {}
-        for line, values in enumerate(rows, start=1):
-            mapping = {
-                i: _BY_HEADER[_text(v).lower()]
-                for i, v in enumerate(values)
-                if _text(v).lower() in _BY_HEADER
-            }
-            if "name" in mapping.values() or line >= HEADER_SCAN_ROWS:
-                break
-        if "name" not in mapping.values():
-            return [], [_("找不到表头：表格前几行中应有“姓名”“界别”“手机”“电子邮箱”等列名。")]
-        found = []
-        for values in rows:
-            row = {key: "" for key in COLUMNS}
-            for i, key in mapping.items():
-                if i < len(values):
-                    row[key] = _text(values[i])
-            if any(row.values()):
-                found.append(row)
-            if len(found) > MAX_MEMBERS:
-                return [], [_("一次最多导入 %(n)d 名委员。") % {"n": MAX_MEMBERS}]
-        return found, []
-    finally:
-        book.close()
+        with first_sheet_rows(upload) as (_sheet, rows):
+            return _read_rows(rows)
+    except UnreadableWorkbook as exc:
+        return [], [exc.message]
+
+
+def _read_rows(rows: Any) -> tuple[list[dict[str, str]], list[str]]:
+    """The header (in the first rows), then every non-empty row under it."""
+    mapping: dict[int, str] = {}
+    for line, values in enumerate(rows, start=1):
+        mapping = {
+            i: _BY_HEADER[_text(v).lower()]
+            for i, v in enumerate(values)
+            if _text(v).lower() in _BY_HEADER
+        }
+        if "name" in mapping.values() or line >= HEADER_SCAN_ROWS:
+            break
+    if "name" not in mapping.values():
+        return [], [_("找不到表头：表格前几行中应有“姓名”“界别”“手机”“电子邮箱”等列名。")]
+    found = []
+    for values in rows:
+        row = {key: "" for key in COLUMNS}
+        for i, key in mapping.items():
+            if i < len(values):
+                row[key] = _text(values[i])
+        if any(row.values()):
+            found.append(row)
+        if len(found) > MAX_MEMBERS:
+            return [], [_("一次最多导入 %(n)d 名委员。") % {"n": MAX_MEMBERS}]
+    return found, []
 
 
 def _check(rows: list[dict[str, str]]) -> list[str]:

@@ -20,7 +20,8 @@ from openpyxl import Workbook
 from proposals import workflow as pwf
 from proposals.models import Proposal, Proposer, Transition, User
 from proposals.tests import factories as f
-from tracker.members import accounts, invitations, roster
+from proposals.workflow import members as accounts
+from tracker.members import invitations, roster
 from tracker.models import Invitation, LoginLinkMail, SessionRoll
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,7 @@
-"""Every write of this package to the base app's models (``Proposer``, ``User``): a member
-enrolled from a list, an account opened, a password set through an invitation, 届满
-deactivation and its reversal — each one function, atomic, on a locked row, audited.
-
-It imports nothing from ``tracker``: it is written to move, as it stands, into
-``proposals/workflow/`` (the base app's verbs) when the lead engineer files it there; until then
-``proposals/tests/test_writes_through_workflow.py`` names its writes.
+"""Members' accounts (issue 21): every write of the member pages and the committee's roster
+(``tracker.members``) to ``Proposer`` and ``User`` — a member enrolled from a list, an account
+opened, a password set through an invitation, 届满 deactivation and its reversal — each one
+function, atomic, on a locked row, audited.
 
 A deactivated member keeps every record (proposals, replies, feedback, audit rows); their
 account cannot sign in and they are no longer offered as a co-proposer. Reversible.
@@ -16,7 +13,7 @@ from django.db import transaction
 from django.utils.crypto import get_random_string
 
 from proposals.models import Proposer, User
-from proposals.workflow import record_transition
+from proposals.workflow.guards import record_transition
 
 #: The contact fields a member list may fill in (never overwrite) on a member's record.
 CONTACT_FIELDS = ("sector", "mobile", "email")
