@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from publication import segment
@@ -71,7 +72,9 @@ def index_reply(reply: Reply) -> None:
         defaults={
             "head": segment.index_words(head),
             "body": segment.index_words(texts["body"] + "\n" + texts["closing"]),
-            "published_on": reply.published_on or reply.signed_on,
+            # A reply written as published without its dates (an import, a repair by hand) is
+            # still indexed: the day it was indexed stands in for them.
+            "published_on": reply.published_on or reply.signed_on or timezone.localdate(),
         },
     )
 
