@@ -17,13 +17,9 @@ from django.utils.translation import gettext_lazy
 
 from proposals.models import Proposer, Session
 from proposals.workflow import members as accounts
-from tracker.admin import OutgoingAdmin
+from tracker.admin import OutgoingAdmin, _is_committee, _sees_everything
 from tracker.members import invitations, roster
 from tracker.models import Invitation, Member, MemberNotice, MemberPreference
-
-
-def _is_committee(request: HttpRequest) -> bool:
-    return bool(getattr(request.user, "is_committee", False))
 
 
 @admin.action(
@@ -220,11 +216,12 @@ class MemberPreferenceAdmin(admin.ModelAdmin):
     search_fields = ("proposer__name",)
     raw_id_fields = ("proposer",)
 
+    # The committee administers, the supervision office reads (SECURITY.md, system records).
     def has_module_permission(self, request):
-        return _is_committee(request)
+        return _sees_everything(request)
 
     def has_view_permission(self, request, obj=None):
-        return _is_committee(request)
+        return _sees_everything(request)
 
     def has_change_permission(self, request, obj=None):
         return _is_committee(request)
@@ -237,4 +234,4 @@ class MemberPreferenceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        return qs if _is_committee(request) else qs.none()
+        return qs if _sees_everything(request) else qs.none()

@@ -141,6 +141,11 @@ THINGS: dict[str, Thing] = {
     **{name: Thing(RECORD) for name in ("DayOverride", "CalendarYear")},
     **{name: Thing(RECORD) for name in ("Reminder", "ScanRun", "Digest", "EventNotice")},
     "LoginLinkMail": Thing(RECORD),
+    # Issue 21: invitations, notices to members and their channels (the admin's 委员账号).
+    **{name: Thing(RECORD) for name in ("Invitation", "MemberNotice", "MemberPreference")},
+    # Issue 23: unit A's seal (its staff and the committee manage it) and what signing recorded.
+    "UnitSeal": Thing("seal", unit="A"),
+    "LetterSignature": Thing(AUDIT),
     **{name: Thing(AUDIT) for name in ("Transition", "AccessEvent")},
     "DocNumberCounter": Thing(COUNTER),
     **{

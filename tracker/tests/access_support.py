@@ -58,6 +58,8 @@ from proposals.tests import factories as f
 from publication.models import PublicationQueue
 from replies import workflow as rwf
 from replies.models import CoOpinion, Disclosure, DocNumberCounter, Feedback, Reply
+from signing.artwork import draw_seal
+from signing.models import LetterSignature, UnitSeal
 from tracker import jobs
 from tracker.models import (
     Digest,
@@ -68,6 +70,7 @@ from tracker.models import (
     ReminderClock,
     ScanRun,
 )
+from tracker.models_members import Invitation, Member, MemberChannel, MemberNotice, MemberPreference
 
 #: The actors of the matrix, in the order the table lists them.
 ACTORS = (
@@ -97,7 +100,7 @@ VARIANTS: dict[type[Model], tuple[str, ...]] = {
 }
 #: Admins of a proxy model ask about the model's rows: the review queue before publication
 #: (issue 22) lists sent replies.
-PROXY_MODELS: dict[type[Model], type[Model]] = {PublicationQueue: Reply}
+PROXY_MODELS: dict[type[Model], type[Model]] = {PublicationQueue: Reply, Member: Proposer}
 
 #: The model named by the path segment in front of an id outside the admin.
 SEGMENT_MODELS: dict[str, type[Model]] = {
@@ -545,6 +548,29 @@ def build_world() -> World:
     year = CalendarYear.objects.create(year=2031, source="国务院办公厅通知", entered_by=committee)
     event = AccessEvent.objects.create(kind=AccessEvent.Kind.LOGIN, user=clerk_a, username="x")
     counter = DocNumberCounter.objects.get(unit=unit_a)
+    # Issue 23: unit A's seal, and what signing recorded of its published reply.
+    seal = UnitSeal(unit=unit_a, kind=UnitSeal.Kind.PNG)
+    seal.image.save("seal.png", ContentFile(draw_seal("矩阵甲单位")), save=True)
+    signature = LetterSignature.objects.create(
+        kind="reply",
+        letter_id=reply.pk,
+        sha256="0" * 64,
+        signers="矩阵甲单位（演示）",
+        seals=1,
+        signed_at=timezone.now(),
+    )
+    # Issue 21: P's invitation, a notice to P, and P's channels.
+    invitation = Invitation.objects.create(
+        user=proposer, proposer=p, generation=1, email="am_proposer@example.com"
+    )
+    member_notice = MemberNotice.objects.create(
+        email="am_proposer@example.com",
+        channel=MemberChannel.EMAIL,
+        event=MemberNotice._meta.get_field("event").choices[0][0],
+        transition=transition,
+        proposer=p,
+    )
+    member_preference = MemberPreference.objects.create(proposer=p)
     reminder = Reminder.objects.create(
         assignment=lead,
         due_date=due,
@@ -584,6 +610,11 @@ def build_world() -> World:
         (CalendarYear, ""): year,
         (AccessEvent, ""): event,
         (DocNumberCounter, ""): counter,
+        (UnitSeal, ""): seal,
+        (LetterSignature, ""): signature,
+        (Invitation, ""): invitation,
+        (MemberNotice, ""): member_notice,
+        (MemberPreference, ""): member_preference,
         (Group, ""): group,
         (AccessAttempt, ""): attempt,
         (AccessLog, ""): access_log,
