@@ -60,7 +60,7 @@ def open_account(proposer: Proposer | int, *, actor: User | None = None) -> tupl
     """The member's account, made now (audited ``open_account``) when they had none; nobody
     knows its password until an invitation's link sets one. True when made."""
     p = _locked(proposer)
-    if p.user_id:
+    if p.user is not None:
         return p.user, False
     user = User(
         username=_username_for(p),
