@@ -13,6 +13,8 @@ wins. What this file fixes (README "Operations"):
   (e.g. ``tracker-0.0.0.0-8000.ctl``), so a second gunicorn on the host (one per district)
   does not replace — and, when it stops, delete — the first one's ``~/.gunicorn/gunicorn.ctl``.
   ``GUNICORN_CONTROL_SOCKET=off`` turns it off, a path puts it there;
+- start: the application preloaded and warmed in the master, so no worker's first request
+  pays for loading it (``GUNICORN_PRELOAD=0`` turns it off; tracker/warmup.py);
 - metrics: prometheus_client's multiprocess mode over the workers, in a directory of this
   instance's own (``PROMETHEUS_MULTIPROC_DIR``, made here when unset), emptied at start, so
   /metrics adds up every worker's counts rather than showing one worker's.
@@ -30,6 +32,15 @@ time.tzset()
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+
+# --- No slow first request (issue 24) -------------------------------------------------------
+# The master loads the application and warms it (tracker/warmup.py: the URLconf and its views,
+# the templates, the catalogues) before it forks the workers, which start with all of it;
+# each worker then opens its database connection before its first request.
+# ``GUNICORN_PRELOAD=0`` loads the application in each worker instead (and warms nothing).
+# Note: with preloading, a code change needs a restart of the master (``kill -HUP`` reloads
+# the workers from the master's copy).
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0", "false", "no")
 
 # --- Logs -------------------------------------------------------------------------------------
 logger_class = "tracker.logging.GunicornLogger"
@@ -71,6 +82,24 @@ def on_starting(server) -> None:
     # Here, not above: the bind is final only now (a --bind on the command line wins).
     path = _control or control_socket_for(list(server.cfg.bind))
     server.cfg.set("control_socket", path)
+
+
+def when_ready(server) -> None:
+    if not server.cfg.preload_app:
+        return
+    from tracker.warmup import warm
+
+    started = time.perf_counter()
+    timings = warm()
+    server.log.info("warmed in %.2f s: %s", time.perf_counter() - started, timings)
+
+
+def post_worker_init(worker) -> None:
+    if not worker.cfg.preload_app:
+        return
+    from tracker.warmup import warm_worker
+
+    warm_worker(worker.wsgi)
 
 
 def child_exit(server, worker) -> None:

@@ -59,6 +59,9 @@ from bench import CHILD_TOKEN, ROOT, emit, figure, log, stop_process
 
 DEFAULT_SERVER = "postgres://postgres:postgres@127.0.0.1:5432/tracker"
 P50_TARGET_MS = 25.0
+#: Issue 24: the public answers from the cache, ≥ 1,000 req/s with p95 ≤ 50 ms on 2 cores.
+CACHED_RPS_TARGET = 1000
+CACHED_P95_TARGET_MS = 50
 RATIO_TARGET = 3.0
 PAGE = 20
 BENCH_URLCONF = "bench.api_urls"
@@ -92,6 +95,12 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
+    try:  # the in-process figures are the uncached work (issue 24 caches the public answers)
+        from replies.api import public_cache
+    except ImportError:
+        pass
+    else:
+        public_cache.STAMP = None
 
 
 # --- The plain view -------------------------------------------------------------------------
@@ -131,6 +140,7 @@ def plain_replies(request):
             "published_on",
             "updated_at",
             "pdf",
+            "supersedes_id",
         )[: PAGE + 1]
     )
     results = []
@@ -164,6 +174,10 @@ def plain_replies(request):
                 "updated_at": timezone.localtime(r["updated_at"]).isoformat(),
                 "url": url,
                 "pdf_url": request.build_absolute_uri(pdf) if pdf else None,
+                "supersedes": r["supersedes_id"],
+                # The list shows withdrawn replies only when asked (include=withdrawn).
+                "withdrawn": False,
+                "superseded_by": None,
             }
         )
     # The same ``next`` link as the API's, from the same cursor rules.
@@ -265,7 +279,11 @@ def tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
-def start_gunicorn(data_url: str, port: int, env: dict, logfile: Path) -> subprocess.Popen:
+def start_gunicorn(
+    data_url: str, port: int, env: dict, logfile: Path, *, redis: str | None = None
+) -> subprocess.Popen:
+    """gunicorn on the bench URLconf: uncached (the public cache's stamp unset, the Django
+    cache in-process) or, with ``redis``, as deployed (the public answers cached in Redis)."""
     env = {
         **env,
         "DATABASE_URL": data_url,
@@ -276,6 +294,9 @@ def start_gunicorn(data_url: str, port: int, env: dict, logfile: Path) -> subpro
         "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no STATIC_ROOT (no collectstatic)
     }
     env.pop("REDIS_URL", None)  # the cache is in-process, as in the in-process figures
+    if redis:
+        env["REDIS_URL"] = redis
+    env["BENCH_API_UNCACHED"] = "0" if redis else "1"
     cmd = [
         str(GUNICORN),
         "bench.api_wsgi:application",
@@ -404,6 +425,22 @@ def python_load(url: str, connections: int, duration: float) -> dict:
 
 
 def measure_http(data_url: str, detail_path: str, args: argparse.Namespace) -> dict:
+    """Uncached (as before issue 24), then cached as deployed (Redis), under wrk."""
+    out = _measure_http(data_url, detail_path, args, None)
+    from bench.pdfqueue import flush_redis, redis_url
+
+    redis = redis_url(args.redis_db)
+    flush_redis(redis)
+    try:
+        out["cached"] = _measure_http(data_url, detail_path, args, redis)
+    finally:
+        flush_redis(redis)
+    return out
+
+
+def _measure_http(
+    data_url: str, detail_path: str, args: argparse.Namespace, redis: str | None
+) -> dict:
     token = uuid.uuid4().hex
     env = {**os.environ, CHILD_TOKEN: token}
     workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -416,7 +453,7 @@ def measure_http(data_url: str, detail_path: str, args: argparse.Namespace) -> d
     proc = None
     try:
         log(f"api: gunicorn -w {GUNICORN_WORKERS} on {base}")
-        proc = start_gunicorn(data_url, port, env, logfile)
+        proc = start_gunicorn(data_url, port, env, logfile, redis=redis)
         ready = wait_ready(proc, base, logfile)
         log(f"api:   answering after {ready:.1f} s")
         urls = {
@@ -424,6 +461,14 @@ def measure_http(data_url: str, detail_path: str, args: argparse.Namespace) -> d
             "plain": base + "/plain/replies/",
             "detail": base + detail_path,
         }
+        if redis:  # the public pages, when the publication app serves them
+            pk = detail_path.rstrip("/").rsplit("/", 1)[-1]
+            for name, path in (
+                ("public_list", "/public/"),
+                ("public_detail", f"/public/replies/{pk}/"),
+            ):
+                if get(base + path)[0] == 200:
+                    urls[name] = base + path
         bodies = {}
         for name in ("list", "plain"):
             status, body = get(urls[name])
@@ -474,6 +519,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per URL")
     parser.add_argument("--no-http", action="store_true", help="in-process figures only")
     parser.add_argument("--no-wrk", action="store_true", help="the Python load loop, not wrk")
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=int(os.environ.get("BENCH_REDIS_DB", 14)),
+        help="Redis db of the cached run (14); BENCH_REDIS_DB overrides the default",
+    )
     args = parser.parse_args()
 
     from bench import generate
@@ -566,6 +617,37 @@ def main() -> None:
                     f"{label} over HTTP, requests/s",
                     round(r["rps"], 1),
                     "req/s",
+                ),
+            ]
+        cached_labels = {
+            **labels,
+            "public_list": "Public page /public/",
+            "public_detail": "Public page /public/replies/{id}/",
+        }
+        for name, r in http.get("cached", {}).items():
+            if name in ("tool", "plain"):
+                continue
+            label = cached_labels[name]
+            figures += [
+                figure(
+                    f"http_cached_{name}_rps",
+                    f"{label}, cached (Redis), requests/s ({c} connections)",
+                    round(r["rps"], 1),
+                    "req/s",
+                    target=(">=", CACHED_RPS_TARGET),
+                ),
+                figure(
+                    f"http_cached_{name}_p95_ms",
+                    f"{label}, cached (Redis), p95",
+                    round(r["p95_ms"], 2),
+                    "ms",
+                    target=("<=", CACHED_P95_TARGET_MS),
+                ),
+                figure(
+                    f"http_cached_{name}_p50_ms",
+                    f"{label}, cached, p50",
+                    round(r["p50_ms"], 2),
+                    "ms",
                 ),
             ]
         figures.append(

@@ -68,7 +68,8 @@ from bench import ROOT, SEEDS_DIR, _admin_connection, bench_database_url, kill_g
 from bench import drop_database as shared_drop
 
 GENERATOR_VERSION = 2
-BASE_NAME = "tracker_bench_data"
+#: The data sets' database names start with this (``BENCH_DB_PREFIX`` to keep two runs apart).
+BASE_NAME = os.environ.get("BENCH_DB_PREFIX", "tracker_bench") + "_data"
 DEFAULT_SERVER = "postgres://postgres:postgres@127.0.0.1:5432/tracker"
 TODAY = datetime.date(2026, 11, 23)  # a Monday, the reminder scan's day
 PASSWORD = "Bench-2026-shuju"

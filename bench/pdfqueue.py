@@ -60,7 +60,7 @@ from bench import (
 
 DEFAULT_SERVER = "postgres://postgres:postgres@127.0.0.1:5432/tracker"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
-COPY_DB = "tracker_bench_pdf"
+COPY_DB = os.environ.get("BENCH_DB_PREFIX", "tracker_bench") + "_pdf"
 TARGET_S = 90.0
 POLL_S = 0.5
 WORKER_READY_TIMEOUT = 60.0
@@ -73,17 +73,17 @@ COPY_ATTEMPTS = 150
 # --- The copy of the dataset ----------------------------------------------------------------
 
 
-def copy_dataset(data_url: str) -> str:
-    """``tracker_bench_pdf`` as a fresh copy of the dataset's database; its URL."""
+def copy_dataset(data_url: str, name: str = COPY_DB) -> str:
+    """``name`` (``tracker_bench_pdf``) as a fresh copy of the dataset's database; its URL."""
     template = urlsplit(data_url).path.lstrip("/")
-    copy_url = bench_database_url(data_url, COPY_DB, "bench/pdfqueue.py")
+    copy_url = bench_database_url(data_url, name, "bench/pdfqueue.py")
     import psycopg
 
     with _admin_connection(data_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{COPY_DB}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for attempt in range(COPY_ATTEMPTS):
             try:
-                conn.execute(f'CREATE DATABASE "{COPY_DB}" TEMPLATE "{template}"')
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
                 break
             except psycopg.errors.ObjectInUse:  # someone is connected to the template
                 if attempt == COPY_ATTEMPTS - 1:
@@ -309,7 +309,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=600, help="letters to render (600)")
     parser.add_argument("--scale", type=float, default=1.0, help="dataset scale (1.0)")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (2)")
-    parser.add_argument("--redis-db", type=int, default=11, help="Redis database (11)")
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=int(os.environ.get("BENCH_REDIS_DB", 11)),
+        help="Redis database (11); BENCH_REDIS_DB overrides the default",
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for all")
     parser.add_argument("--keep", action="store_true", help=f"keep the {COPY_DB} database")
     parser.add_argument("--worker-log", type=Path, help="copy the worker's log here at the end")

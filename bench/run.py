@@ -49,6 +49,7 @@ from bench import (
 
 RESULTS_JSON = BENCH_DIR / "results.json"
 RESULTS_MD = ROOT / "docs" / "benchmarks.md"
+METHOD_MD = BENCH_DIR / "method.md"  # appended to RESULTS_MD as it is
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,24 @@ REGISTRY: tuple[Measure, ...] = (
         "admin.py",
         "Admin dashboard, every changelist and the statistics page, committee and a clerk",
         timeout=1800,  # the first call may build the shared dataset (bench.generate)
+    ),
+    Measure(
+        "serve",
+        "serve.py",
+        "After a restart: first request vs warm (web), a fresh worker's first letter, memory",
+        timeout=2400,
+    ),
+    Measure(
+        "preview",
+        "preview.py",
+        "The editor's PDF preview in Chromium: click → the changed letter's PDF in the frame",
+        timeout=1200,
+    ),
+    Measure(
+        "city",
+        "city.py",
+        "A district's ten years: dashboard, statistics, annual report, scan, backup, restore",
+        timeout=3600,
     ),
 )
 
@@ -474,6 +493,8 @@ def write_markdown(path: Path, outcomes: list[Outcome], machine_info: dict, date
     if notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {name}: {_md(note)}" for name, note in notes]
+    if METHOD_MD.is_file():  # how each figure is measured, and what it does not show
+        lines += ["", METHOD_MD.read_text(encoding="utf-8").rstrip()]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

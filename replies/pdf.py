@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from replies import pdf_speed as pdf_speed  # speed patches (issue 24)
 from replies.letter import Block, Contact, Letter
 from replies.pdf_fetcher import ALLOWED_ASSETS as ALLOWED_ASSETS
 from replies.pdf_fetcher import ASSETS_DIR as ASSETS_DIR

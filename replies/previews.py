@@ -40,8 +40,14 @@ from replies.letter import Letter
 #: is never held longer — with gunicorn's two sync workers both on previews, another request
 #: waits under a second for one of them.
 PREVIEW_WAIT = 0.8
-#: Seconds between two looks at the record while waiting.
-POLL_EVERY = 0.1
+#: Seconds a look at a waiting preview (``?preview=<token>``) waits for it before the waiting
+#: page asks again at once: the PDF is answered within ``POLL_EVERY`` of being stored, while a
+#: web worker is held at most this long at a time (other requests get their turn between).
+STATUS_WAIT = 0.4
+#: Seconds between two looks at the record while waiting: a Redis GET of a small record, so
+#: looking often costs nothing, and the PDF is answered within this much of being stored (at
+#: 0.1 s a preview waited 50 ms on average for the next look; issue 24).
+POLL_EVERY = 0.02
 #: CPU seconds and MB of address space (above the worker's own) a preview's render may take;
 #: ``replies.pdf.WALL_FACTOR`` times the seconds of waiting at most. A letter at every size
 #: bound takes ~4 s of CPU and 30–60 MB more than the worker on the 2-CPU test machine.

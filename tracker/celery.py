@@ -17,6 +17,7 @@ Observability (the signal handlers below):
   multiprocess mode in a directory of its own.
 """
 
+import gc
 import logging
 import os
 import tempfile
@@ -125,6 +126,29 @@ def _warm_the_renderer(**kwargs) -> None:
 
     started = time.perf_counter()
     renderer.warm()
+    # What storing a signed letter imports on first use: the sealing and signing hook (pyHanko,
+    # cryptography), about a second of a fresh worker's first letter.
+    from django.apps import apps
+
+    if apps.is_installed("signing"):
+        import signing.stamping  # noqa: F401
+    # Storing a letter indexes it for the public search: the word list (jieba's dictionary and
+    # the units' names) is built on first use, 0.6 s of a fresh worker's first letter.
+    if apps.is_installed("publication"):
+        from django.db import connections
+
+        from publication import segment
+
+        try:
+            segment.tokenizer()
+        except Exception:  # never stops the worker: the first letter builds it then
+            logger.warning("search dictionary not loaded at start", exc_info=True)
+        connections.close_all()  # opened for the units' names; the pool forks next
+    # What is loaded now lives as long as the worker: out of the collector's sight, a full
+    # collection no longer walks it (a 70 ms pause every ~10 letters) and the pool processes
+    # forked next share its pages instead of copying them as the collector touches them.
+    gc.collect()
+    gc.freeze()
     logger.info("renderer warmed in %.2f s", time.perf_counter() - started)
 
 

@@ -203,6 +203,12 @@ class LetterViews:
             return self._frame_message(request, exc.message)
         if record is None:
             raise Http404
+        try:
+            # A short long-poll: the waiting page asks again at once (refresh 0), and each ask
+            # answers as soon as the PDF is stored, not a second later.
+            record = previews.wait(record, previews.STATUS_WAIT)
+        except previews.Unavailable as exc:
+            return self._frame_message(request, exc.message)
         return self._preview_answer(request, obj, record)
 
     def _preview_answer(self, request: HttpRequest, obj: Any, record: dict) -> HttpResponse:
@@ -224,7 +230,7 @@ class LetterViews:
         status_url = f"{self._url('preview', obj)}?preview={record['token']}"
         context = {
             "status_url": status_url,
-            "refresh": 1,
+            "refresh": 0,
             "waited": int(time.time() - record["created"]),
         }
         response = TemplateResponse(request, "admin/replies/preview_waiting.html", context)
