@@ -164,6 +164,16 @@ class SessionAdmin(SaveChangedFieldsMixin, OfficeAdmin):
             {"fields": ("district", "name", "term", "meeting", "year", "opens_on", "closes_on")},
         ),
         (
+            _("提案提交"),
+            {
+                "fields": ("submissions_open_from", "submissions_open_until"),
+                "description": _(
+                    "委员在“我的提案”中只能向提交期内的届次会议提交提案；"
+                    "不填时，闭幕前可以提交（只提供本区最新的一次会议）。"
+                ),
+            },
+        ),
+        (
             _("提案编号"),
             {
                 "fields": ("number_template", "number_preview", "last_serial"),

@@ -121,6 +121,12 @@ class Session(models.Model):
     def __str__(self) -> str:
         return f"{self.district}{self.name}" if self.district else self.name
 
+    def clean(self) -> None:
+        super().clean()
+        start, end = self.submissions_open_from, self.submissions_open_until
+        if start and end and end < start:
+            raise ValidationError({"submissions_open_until": _("提交截止日期不能早于开始日期。")})
+
     @property
     def has_submission_window(self) -> bool:
         return self.submissions_open_from is not None or self.submissions_open_until is not None

@@ -16,6 +16,8 @@ def task_routes() -> dict[str, dict[str, str]]:
         # Drafts' previews render with the letters (a child process each, limited:
         # replies/previews.py).
         "replies.tasks.render_letter_preview": {"queue": "pdf"},
+        # Re-checking stored signed letters reads and verifies PDFs: with the letters.
+        "signing.tasks.check_stored_letters": {"queue": "pdf"},
         "tracker.tasks.send_digest": {"queue": "mail"},
         "tracker.tasks.send_event_notice": {"queue": "mail"},
         "tracker.tasks.prepare_login_links": {"queue": "mail"},
@@ -51,6 +53,13 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         "deliver-outbox": {
             "task": "tracker.tasks.deliver_outbox",
             "schedule": crontab(minute="*/5"),
+        },
+        # Every night, the stored signed letters checked longest ago are verified again (their
+        # seal and PAdES signature, against the stored hash); the committee's dashboard lists
+        # any that no longer verify (signing/checks.py).
+        "nightly-verify-signed-letters": {
+            "task": "signing.tasks.check_stored_letters",
+            "schedule": crontab(hour=2, minute=50),
         },
         # Session ZIPs whose job has expired (a day old): no one can download them any more.
         "daily-purge-exports": {

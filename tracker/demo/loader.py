@@ -65,6 +65,7 @@ from tracker.demo.synthetic import (
 from tracker.demo.texts import (
     PROPOSAL_TEXTS,
 )
+from tracker.mail import members as member_notices
 
 # --- Permissions ----------------------------------------------------------------------------
 
@@ -441,4 +442,7 @@ def load_demo(*, reset_passwords: bool = False) -> DemoReport:
     """Create whatever of the demo data is missing, in one transaction."""
     # The demo's history happened "long ago": nobody is to be notified of it.
     with events.silenced(), transaction.atomic():
-        return _Loader(reset_passwords=reset_passwords).load()
+        report = _Loader(reset_passwords=reset_passwords).load()
+        # Nor by the members' notices, which sweep the audit trail (tracker.mail.members).
+        member_notices.skip_history()
+        return report

@@ -187,7 +187,13 @@ def skip_history() -> int:
     """Move the cursor to the end of the trail without telling anyone: for loading history
     (demo data, an import of past sessions), as ``proposals.events.silenced`` is for events."""
     upper = Transition.objects.aggregate(last=Max("id"))["last"] or 0
-    NoticeCursor.objects.update_or_create(name=CURSOR, defaults={"last_transition_id": upper})
+    cursor, _created = NoticeCursor.objects.get_or_create(
+        name=CURSOR, defaults={"last_transition_id": upper}
+    )
+    if cursor.last_transition_id < upper:  # a second run with nothing new writes nothing
+        NoticeCursor.objects.filter(pk=cursor.pk).update(
+            last_transition_id=upper, updated_at=timezone.now()
+        )
     return upper
 
 

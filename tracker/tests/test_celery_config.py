@@ -62,6 +62,15 @@ def test_beat_scans_daily_at_half_past_eight_in_shanghai_and_retries_hourly():
     assert app.timezone == ZoneInfo("Asia/Shanghai")
 
 
+def test_stored_signed_letters_are_verified_again_every_night_with_the_pdfs():
+    nightly = app.conf.beat_schedule["nightly-verify-signed-letters"]
+    assert nightly["task"] == "signing.tasks.check_stored_letters"
+    assert nightly["schedule"] == crontab(hour=2, minute=50)
+    assert route("signing.tasks.check_stored_letters") == "pdf"
+    app.loader.import_default_modules()  # what a worker imports at start (autodiscovery)
+    assert "signing.tasks.check_stored_letters" in app.tasks
+
+
 @pytest.mark.parametrize(
     ("now_utc", "next_utc"),
     [

@@ -32,6 +32,8 @@ from tracker.demo import (
     SUPERVISION_GROUP,
     UNITS,
 )
+from tracker.mail import members as members_mail
+from tracker.models import MemberNotice
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +78,12 @@ def test_second_run_creates_and_changes_nothing():
         assert spec.password in first_output
     for path in ("/admin/", "/my/", "/api/docs/"):
         assert path in first_output
+
+
+def test_the_demo_history_is_announced_to_no_member():
+    load()
+    assert members_mail.sweep() == []
+    assert not MemberNotice.objects.exists()
 
 
 def test_seed_proposals_keep_their_real_numbers():
