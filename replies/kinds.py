@@ -52,7 +52,7 @@ EDITABLE_FIELDS = (
     "cc",
 )
 #: A reply also carries its result and disclosure.
-REPLY_EDITABLE_FIELDS = (*EDITABLE_FIELDS, "result_label", "disclosure")
+REPLY_EDITABLE_FIELDS = (*EDITABLE_FIELDS, "result_label", "disclosure", "disclosure_scope")
 
 #: What every draft needs before it goes to the signer: (field, what the error calls it).
 _REQUIRED: tuple[tuple[str, Promise], ...] = (
@@ -99,12 +99,20 @@ def _derive_nothing(letter: Any) -> tuple[str, ...]:
     return ()
 
 
+def disclosure_text(reply: Reply) -> str:
+    """The 公开属性 line as printed: ``主动公开``, or with its scope ``主动公开 · 全文``."""
+    text = str(reply.get_disclosure_display())
+    if reply.disclosure == Disclosure.PUBLIC and reply.disclosure_scope:
+        text += f" · {reply.get_disclosure_scope_display()}"
+    return text
+
+
 def _reply_marks(reply: Reply) -> dict[str, Any]:
     follow_up = reply.kind == Reply.Kind.FOLLOW_UP
     return {
         "kind": LetterKind.FOLLOW_UP if follow_up else LetterKind.REPLY,
         "result_label": reply.result_label,
-        "disclosure": str(reply.get_disclosure_display()),
+        "disclosure": disclosure_text(reply),
         "note": "此件公开发布" if reply.disclosure == Disclosure.PUBLIC else "",
     }
 

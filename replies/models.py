@@ -32,6 +32,7 @@ from replies.results import result_labels_for as result_labels_for
 from replies.states import OPINION_TRANSITIONS as OPINION_TRANSITIONS
 from replies.states import REPLY_TRANSITIONS as REPLY_TRANSITIONS
 from replies.states import Disclosure as Disclosure
+from replies.states import DisclosureScope as DisclosureScope
 from replies.states import OpinionState as OpinionState
 from replies.states import ReplyState as ReplyState
 
@@ -273,6 +274,13 @@ class Reply(LetterFields):
     )
     disclosure = models.CharField(
         _("公开属性"), max_length=20, choices=Disclosure.choices, default=Disclosure.PUBLIC
+    )
+    disclosure_scope = models.CharField(
+        _("公开范围"),
+        max_length=10,
+        choices=DisclosureScope.choices,
+        blank=True,
+        help_text=_("主动公开时可注明公开全文或摘要，印在公开属性之后，如“主动公开 · 全文”。"),
     )
     state = models.CharField(
         _("状态"),

@@ -37,6 +37,14 @@ class Disclosure(models.TextChoices):
     NOT_PUBLIC = "not_public", _("不予公开")
 
 
+class DisclosureScope(models.TextChoices):
+    """What of a 主动公开 reply is published, as the offices print it after the 公开属性
+    (``主动公开 · 全文``); empty when the office prints no scope."""
+
+    FULL = "full", _("全文")
+    SUMMARY = "summary", _("摘要")
+
+
 class ReplyState(models.TextChoices):
     DRAFT = "draft", _("草稿")
     PENDING_SIGNATURE = "pending_signature", _("待签发")

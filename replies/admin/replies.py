@@ -257,7 +257,8 @@ class ReplyAdmin(LetterAdmin):
     )
 
     def header_fieldsets(self, request, obj):
-        return [(_("办理结果与公开属性"), {"fields": ("result_label", "disclosure")})]
+        fields = ("result_label", "disclosure", "disclosure_scope")
+        return [(_("办理结果与公开属性"), {"fields": fields})]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
