@@ -108,6 +108,12 @@ REGISTRY: tuple[Measure, ...] = (
         timeout=1200,
     ),
     Measure(
+        "search",
+        "search.py",
+        "The public full-text search over 100,000 published replies: 20 queries, p50 and p95",
+        timeout=1200,
+    ),
+    Measure(
         "city",
         "city.py",
         "A district's ten years: dashboard, statistics, annual report, scan, backup, restore",
