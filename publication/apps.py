@@ -14,6 +14,6 @@ class PublicationConfig(AppConfig):
     verbose_name = _("政务公开")
 
     def ready(self) -> None:
-        from publication import hooks
+        from publication import embedding, hooks  # noqa: F401  (embedding: its system check)
 
         hooks.register()

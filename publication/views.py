@@ -22,6 +22,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 
 from publication import search, selectors
+from publication.embedding import allow_portal_frames
 from publication.hooks import public_pdf
 from replies.api import public_cache
 from replies.api.views import content_disposition, published_replies
@@ -33,6 +34,7 @@ FEED_SIZE = 50
 
 
 def _cacheable(response: HttpResponseBase) -> HttpResponseBase:
+    allow_portal_frames(response)
     if response.status_code in (200, 304, 410):
         patch_cache_control(response, public=True, max_age=int(PAGE_MAX_AGE.total_seconds()))
     else:

@@ -274,6 +274,10 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = task_routes()
 CELERY_BEAT_SCHEDULE = beat_schedule()
 
+# --- The public pages in the district portal's frame (publication/embedding.py) -------------
+# Origins that may frame /public/ (e.g. https://www.example.gov.cn); empty: no frames at all.
+PUBLIC_EMBED_ORIGINS = env.list("PUBLIC_EMBED_ORIGINS", default=[])
+
 # --- Seals and electronic signatures of signed letters (signing/keys.py) --------------------
 # Keys and certificates as files (unit-<pk>.key.pem/.cert.pem, district.*, chain.pem), or on a
 # PKCS#11 token; never in the database. Unset: letters are stored unsigned. A TSA URL: PAdES B-T.
