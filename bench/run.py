@@ -104,7 +104,8 @@ REGISTRY: tuple[Measure, ...] = (
     Measure(
         "preview",
         "preview.py",
-        "The editor's PDF preview in Chromium: click → the changed letter's PDF in the frame",
+        "The editor's PDF preview in Chromium: click → the changed letter's first page, then "
+        "the whole PDF, in the frame",
         timeout=1200,
     ),
     Measure(

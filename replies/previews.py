@@ -9,9 +9,11 @@ memory limits (``replies.pdf.render_letter_pdf_isolated``).
 A preview is a record in the cache (Redis when ``REDIS_URL`` is set, so that the web process and
 the worker see the same one) under an unguessable token: who asked, for which letter, the
 ``Letter`` to render (dropped once rendered), its state (queued → running → done | failed) and,
-when it failed, why in Chinese; the PDF is kept beside it. A record is read only by the user who
-asked, for the letter it was asked for (``get_for``), and the admin view asks the letter's own
-visibility first: the token alone shows nothing.
+when it failed, why in Chinese; the PDF is kept beside it. The first page comes ahead of the
+rest (``first``: its PDF is kept beside the record as soon as the child has laid it out,
+``replies.pdf_first_page``), so the editor shows it while the worker lays out the other pages.
+A record is read only by the user who asked, for the letter it was asked for (``get_for``),
+and the admin view asks the letter's own visibility first: the token alone shows nothing.
 
 When the preview cannot work it says so at once, in Chinese (``Unavailable``), the way the
 admin's jobs do (``tracker.jobs``): the cache on this process's memory (Redis unreachable), the
@@ -67,6 +69,7 @@ logger = logging.getLogger(__name__)
 
 _RECORD = "replies:preview:"
 _PDF = "replies:preview-pdf:"
+_FIRST = "replies:preview-first:"
 
 
 class Unavailable(Exception):
@@ -119,14 +122,20 @@ def _publish(token: str) -> None:
         raise Unavailable(unreachable) from exc
 
 
-def wait(record: dict[str, Any], seconds: float | None = None) -> dict[str, Any]:
-    """The record once it is done or failed, or as it stands after ``seconds``
-    (``PREVIEW_WAIT``)."""
+def wait(
+    record: dict[str, Any], seconds: float | None = None, *, first: bool = False
+) -> dict[str, Any]:
+    """The record once it is done or failed — or, with ``first``, once its first page is ready
+    (``first_pdf``) — or as it stands after ``seconds`` (``PREVIEW_WAIT``)."""
     deadline = time.monotonic() + (PREVIEW_WAIT if seconds is None else seconds)
-    while record["state"] not in (DONE, FAILED) and time.monotonic() < deadline:
+    while not _ended(record, first) and time.monotonic() < deadline:
         time.sleep(POLL_EVERY)
         record = get(record["token"]) or record
     return record
+
+
+def _ended(record: dict[str, Any], first: bool) -> bool:
+    return record["state"] in (DONE, FAILED) or (first and bool(record.get("first")))
 
 
 def get(token: str) -> dict[str, Any] | None:
@@ -149,6 +158,12 @@ def get_for(token: str, *, user_id: int, kind: str, pk: int) -> dict[str, Any] |
 def pdf(record: dict[str, Any]) -> bytes | None:
     """The rendered PDF of a done record (None once it has expired)."""
     return cache.get(_PDF + record["token"])
+
+
+def first_pdf(record: dict[str, Any]) -> bytes | None:
+    """The first page alone, stored while the rest of the letter is laid out (None before it
+    is ready and once it has expired)."""
+    return cache.get(_FIRST + record["token"]) if record.get("first") else None
 
 
 def stalled(record: dict[str, Any], *, now: float | None = None) -> str:
@@ -175,9 +190,17 @@ def run(token: str) -> None:
     if record is None or record["state"] != QUEUED:
         return
     _update(record, state=RUNNING)
+
+    def first_page(data: bytes) -> None:
+        cache.set(_FIRST + record["token"], data, PREVIEW_TTL)
+        _update(record, first=True)
+
     try:
         data = render_letter_pdf_isolated(
-            record["letter"], seconds=PREVIEW_TIME_LIMIT, memory_mb=PREVIEW_MEMORY_MB
+            record["letter"],
+            seconds=PREVIEW_TIME_LIMIT,
+            memory_mb=PREVIEW_MEMORY_MB,
+            first_page=first_page,
         )
     except (LetterTooLarge, RenderFailed) as exc:
         _update(record, state=FAILED, message=exc.message, letter=None)

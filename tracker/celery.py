@@ -117,11 +117,31 @@ def _task_postrun(task_id=None, task=None, state=None, **kwargs) -> None:
             request_id_var.set(None)
 
 
+#: The queue whose tasks lay letters out, seal and sign them and index them for the search
+#: (``tracker.conf.queues``): only a worker that consumes it loads what they need.
+PDF_QUEUE = "pdf"
+
+
+def consumed_queues(worker) -> set[str] | None:
+    """The names of the queues ``worker`` consumes (``-Q``), or None when it cannot tell."""
+    try:
+        return set(worker.app.amqp.queues.consume_from)
+    except (AttributeError, TypeError):
+        return None
+
+
 @worker_init.connect
-def _warm_the_renderer(**kwargs) -> None:
+def _warm_the_renderer(sender=None, **kwargs) -> None:
     """Load WeasyPrint and its fonts once in the worker's main process, before the pool forks:
     every pool process then starts warm, and a fresh worker's first letter costs a render, not
-    a second of font loading (issue 24). Beat and the web processes never load it."""
+    a second of font loading (issue 24). Beat and the web processes never load it, nor does a
+    worker that does not consume the ``pdf`` queue (``-Q mail``: 60 MB less a process)."""
+    queues = consumed_queues(sender) if sender is not None else None
+    if queues is not None and PDF_QUEUE not in queues:
+        gc.collect()
+        gc.freeze()
+        logger.info("no %s queue (%s): renderer not loaded", PDF_QUEUE, ",".join(sorted(queues)))
+        return
     from replies import renderer
 
     started = time.perf_counter()

@@ -20,6 +20,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBase,
     HttpResponseRedirect,
+    JsonResponse,
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -157,6 +158,8 @@ class LetterViews:
         typed without saving it: the form is bound to a copy of the draft in memory. Either way
         the render is the worker's (``replies.previews``); the answer is the PDF if it is ready
         within ``PREVIEW_WAIT``, else a page that asks ``?preview=<token>`` again until it is.
+        The first page comes ahead of the rest: once it is ready the frame shows it (a page
+        around ``?preview=<token>&page=1``) and takes the whole PDF when that is stored.
         """
         obj = self._visible_or_404(request, object_id)
         if obj.signed_on is not None:
@@ -179,7 +182,7 @@ class LetterViews:
             record = previews.start(
                 letter, user_id=admin_user(request).pk, kind=self._preview_kind, pk=obj.pk
             )
-            record = previews.wait(record)
+            record = previews.wait(record, first=True)
         except LetterTooLarge as exc:
             return self._frame_message(request, _("无法预览：%(e)s") % {"e": exc.message})
         except previews.Unavailable as exc:
@@ -203,13 +206,43 @@ class LetterViews:
             return self._frame_message(request, exc.message)
         if record is None:
             raise Http404
+        if request.GET.get("page") == "1":
+            return self._first_page(request, obj, record)
+        # ``state=1``: the first-page page's script, which waits for the whole PDF only.
+        polling = request.GET.get("state") == "1"
         try:
             # A short long-poll: the waiting page asks again at once (refresh 0), and each ask
-            # answers as soon as the PDF is stored, not a second later.
-            record = previews.wait(record, previews.STATUS_WAIT)
+            # answers as soon as the PDF (or its first page) is stored, not a second later.
+            record = previews.wait(record, previews.STATUS_WAIT, first=not polling)
         except previews.Unavailable as exc:
             return self._frame_message(request, exc.message)
+        if polling:
+            return self._preview_state(record)
         return self._preview_answer(request, obj, record)
+
+    def _first_page(self, request: HttpRequest, obj: Any, record: dict) -> HttpResponse:
+        """The first page alone, shown while the rest of the letter is laid out."""
+        data = previews.first_pdf(record)
+        if data is None:
+            raise Http404
+        return self._pdf_response(data, obj, "（草稿第1页）")
+
+    @staticmethod
+    def _preview_state(record: dict) -> HttpResponse:
+        """Whether the whole PDF is there to take (for the first-page page's script)."""
+        ended = record["state"] in (previews.DONE, previews.FAILED) or previews.stalled(record)
+        response = JsonResponse({"ended": bool(ended)})
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    @staticmethod
+    def _pdf_response(data: bytes, obj: Any, suffix: str) -> HttpResponse:
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition(
+            "inline", f"{obj.title}{suffix}.pdf", f"draft-{obj.pk}.pdf"
+        )
+        patch_cache_control(response, private=True, no_store=True)
+        return response
 
     def _preview_answer(self, request: HttpRequest, obj: Any, record: dict) -> HttpResponse:
         """The PDF, the reason there is none, or the page that waits for it."""
@@ -217,12 +250,7 @@ class LetterViews:
             data = previews.pdf(record)
             if data is None:
                 return self._frame_message(request, _("预览已过期，请重新预览。"))
-            response = HttpResponse(data, content_type="application/pdf")
-            response["Content-Disposition"] = content_disposition(
-                "inline", f"{obj.title}（草稿）.pdf", f"draft-{obj.pk}.pdf"
-            )
-            patch_cache_control(response, private=True, no_store=True)
-            return response
+            return self._pdf_response(data, obj, "（草稿）")
         reason = record["message"] if record["state"] == previews.FAILED else ""
         reason = reason or previews.stalled(record)
         if reason:
@@ -233,7 +261,12 @@ class LetterViews:
             "refresh": 0,
             "waited": int(time.time() - record["created"]),
         }
-        response = TemplateResponse(request, "admin/replies/preview_waiting.html", context)
+        template = "admin/replies/preview_waiting.html"
+        if record.get("first"):
+            # The first page is ready: shown at once, the whole letter taken when it is stored.
+            template = "admin/replies/preview_first_page.html"
+            context.update(first_url=f"{status_url}&page=1", state_url=f"{status_url}&state=1")
+        response = TemplateResponse(request, template, context)
         patch_cache_control(response, private=True, no_store=True)
         return response
 

@@ -145,7 +145,8 @@ def wait_for_pdf(get, page_url: str, timeout: float = 60) -> bytes:
         if content_type == "application/pdf":
             return body
         text = body.decode()
-        assert "正在生成预览" in text, text
+        # The waiting page, or the first page shown while the rest is laid out.
+        assert "正在生成预览" in text or "完整预览生成中" in text, text
         page_url = status_url(text)
         time.sleep(0.5)
     raise AssertionError("the preview never came")

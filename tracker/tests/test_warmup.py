@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -180,6 +181,53 @@ def test_the_worker_warms_the_renderer_and_the_signing_hook_then_freezes(monkeyp
         gc.unfreeze()
     assert calls == ["renderer"]
     assert "signing.stamping" in sys.modules
+
+
+class _Worker:
+    """What ``worker_init`` is sent with: a worker whose app consumes ``queues``."""
+
+    def __init__(self, *queues: str) -> None:
+        self.app = SimpleNamespace(
+            amqp=SimpleNamespace(queues=SimpleNamespace(consume_from={q: q for q in queues}))
+        )
+
+
+@pytest.mark.parametrize(
+    ("queues", "warmed"),
+    [(("celery", "mail", "pdf"), True), (("pdf",), True), (("mail",), False), (("celery",), False)],
+)
+def test_only_a_worker_of_the_pdf_queue_loads_the_renderer(monkeypatch, queues, warmed):
+    from replies import renderer
+    from tracker import celery as worker
+
+    calls = []
+    monkeypatch.setattr(renderer, "warm", lambda: calls.append("renderer"))
+    gc.unfreeze()
+    try:
+        worker._warm_the_renderer(sender=_Worker(*queues))
+        assert gc.get_freeze_count() > 0  # frozen either way, before the pool forks
+    finally:
+        gc.unfreeze()
+    assert calls == (["renderer"] if warmed else [])
+
+
+def test_a_real_worker_s_queues_are_read_from_its_app():
+    from tracker import celery as worker
+    from tracker.celery import app
+
+    class Real:
+        pass
+
+    real = Real()
+    real.app = app
+    queues = app.amqp.queues
+    before = queues._consume_from
+    queues.select(["mail", "pdf"])  # as ``-Q mail,pdf`` does
+    try:
+        assert worker.consumed_queues(real) == {"mail", "pdf"}
+    finally:
+        queues._consume_from = before
+    assert worker.consumed_queues(object()) is None
 
 
 @pytest.mark.django_db
