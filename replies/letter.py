@@ -98,6 +98,10 @@ class Letter:
     #: Printed on both sides of the sheet: the 版记 then lands on an even page (the back of a
     #: leaf), after a blank page when it must (GB/T 9704 §7.4).
     double_sided: bool = False
+    #: Rendered to be sealed (GB/T 9704 §7.3.5.1–2): a joint letter's signing organs then stand
+    #: side by side in rows (``sealed_rows``), one seal over each, instead of one a line as a
+    #: letter without seals prints them (§7.3.5.3). Set by ``signing.stamping``.
+    sealed: bool = False
 
     # --- fields read from published copies (reader) ---
     index_number: str = ""  # 索引号 of the 政务公开 page the letter was published on
@@ -125,6 +129,25 @@ class Letter:
         return (self.signature_organ,) if self.signature_organ else ()
 
     @property
+    def sealed_rows(self) -> tuple[SealRow, ...]:
+        """The 落款 of a sealed joint letter: rows of at most ``SEALS_PER_ROW`` organs, the
+        lead organ first, the longer rows first (4 → 2 + 2, 5 → 3 + 2), each organ as the lines
+        it prints in its column (``seal_name_lines``); ``()`` for a letter that is not sealed or
+        has one organ."""
+        organs = self.signing_organs
+        if not self.sealed or len(organs) < 2:
+            return ()
+        count = -(-len(organs) // SEALS_PER_ROW)
+        size, longer = divmod(len(organs), count)
+        width = SEAL_COLUMN_CHARS[size + (longer > 0)]
+        rows, start = [], 0
+        for index in range(count):
+            end = start + size + (index < longer)
+            rows.append(SealRow(tuple(seal_name_lines(name, width) for name in organs[start:end])))
+            start = end
+        return tuple(rows)
+
+    @property
     def contact_labels(self) -> dict[str, str]:
         """The contact block's labels: as the source printed them (``labels``, e.g. 通讯地址),
         else the ones the seeds print."""
@@ -142,6 +165,41 @@ class Letter:
     @property
     def pdf_title(self) -> str:
         return self.title or self.kind.label
+
+
+@dataclass(frozen=True)
+class SealRow:
+    """A row of a sealed joint 落款: each organ's name as the lines it prints in its column."""
+
+    names: tuple[tuple[str, ...], ...]
+
+    @property
+    def lines(self) -> int:
+        """How many lines the row takes (the rows' spacing depends on it, letter.css)."""
+        return max(len(lines) for lines in self.names)
+
+
+#: Seals of 42 mm, 2 mm apart, in the 156 mm type area: three to a row.
+SEALS_PER_ROW = 3
+#: The characters a column of a sealed joint 落款 holds, by the columns of its rows (letter.css).
+SEAL_COLUMN_CHARS = {2: 14, 3: 8}
+_NAME_BREAKS = "省市区县"
+
+
+def seal_name_lines(name: str, width: int) -> tuple[str, ...]:
+    """An organ's name in lines of at most ``width`` characters, centred in its column: two
+    lines broken after a place (上海市普陀区 / 财政局) where one is near the middle, else
+    lines of even length."""
+    if len(name) <= width:
+        return (name,)
+    count = -(-len(name) // width)
+    if count == 2:
+        cuts = [i for i in range(len(name) - width, width + 1) if name[i - 1] in _NAME_BREAKS]
+        if cuts:
+            cut = min(cuts, key=lambda i: (abs(2 * i - len(name)), -i))
+            return name[:cut], name[cut:]
+    size = -(-len(name) // count)
+    return tuple(name[i : i + size] for i in range(0, len(name), size))
 
 
 #: The contact block's labels when the source names none (seeds 000–003).

@@ -3,6 +3,8 @@ the worker, inside the transaction that stores the file).
 
 Each organ that signs (the unit; in a joint letter every organ, the first first) gets its seal
 pressed over its name and the date and a PAdES signature made with its key, or the district's.
+A joint letter that gets seals is rendered again as sealed (``Letter.sealed``): its names then
+stand side by side in rows, one seal over each (GB/T 9704 §7.3.5.2), instead of one a line.
 An organ without an uploaded seal is signed without a picture — never a made-up seal — and the
 letter admin warns about it before signing (``signing.templatetags``). Without any key
 configured (``SIGNING_KEYS_DIR`` or PKCS#11 unset) the PDF is stored as rendered.
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from proposals.models import Unit
+from replies import renderer
 from replies.models import CoOpinion, Reply
 from replies.rendering import letter_for
 from signing import keys, pades, placement, seals
@@ -62,6 +66,7 @@ def seal_and_sign(obj: Reply | CoOpinion, kind: str, data: bytes) -> bytes:
     if not pades.page_count(data):
         # Not a letter (a test's stand-in file): nothing to seal, nothing worth signing.
         return data
+    letter = letter_for(obj, draft=False)
     organs = signing_organs(obj)
     units = units_by_organ(organs, obj.unit)
     sealed = [(organ, units.get(organ), seal_of(units.get(organ))) for organ in organs]
@@ -69,11 +74,13 @@ def seal_and_sign(obj: Reply | CoOpinion, kind: str, data: bytes) -> bytes:
     boxes: dict[str, placement.Box] = {}
     page = 0
     if with_seal:
+        if len(organs) > 1:
+            data = renderer.render_letter_pdf(replace(letter, sealed=True))
         try:
-            where = placement.seal_placement(data, organs, letter_for(obj, draft=False).date_text)
+            where = placement.seal_placement(data, organs, letter.date_text)
             page, boxes = where.page, dict(zip(organs, where.boxes, strict=True))
-        except placement.SignatureNotFound:
-            logger.error("%s %s: the signature block was not found; no seal pressed", kind, obj.pk)
+        except placement.SignatureNotFound as error:
+            logger.error("%s %s: no seal pressed: %s", kind, obj.pk, error)
     signatures = []
     for index, (organ, unit, seal) in enumerate(with_seal if boxes else [], 1):
         signatures.append(

@@ -1,7 +1,9 @@
 """``manage.py seal_samples DIR``: the joint-letter pictures of docs/letters/ — seed 001 as a
-joint letter of two and of three organs (seal_joint_two.png, seal_joint_three.png), sealed with
-演示 seals and signed with a throw-away CA, the page of the 落款 at 60 dpi (``pdftoppm``). The
-single-seal picture (seal_demo_001_last_page.png) is the demo's own stored letter."""
+joint letter of two, three and five organs (seal_joint_two.png, seal_joint_three.png,
+seal_joint_five.png: two rows), rendered sealed (``Letter.sealed``: the names side by side, GB/T
+9704 §7.3.5.2), sealed with 演示 seals and signed with a throw-away CA, the page of the 落款 at
+60 dpi (``pdftoppm``). The single-seal picture (seal_demo_001_last_page.png) is the demo's own
+stored letter."""
 
 from __future__ import annotations
 
@@ -21,10 +23,11 @@ from replies.seeds import seed_text
 from signing import artwork, certificates, keys, pades, placement, seals
 
 JOINT = ("上海市普陀区发展和改革委员会", "上海市普陀区财政局", "上海市普陀区商务委员会")
+MORE = ("上海市普陀区科学技术委员会", "上海市普陀区教育局")
 
 
 class Command(BaseCommand):
-    help = "Write docs/letters/seal_joint_*.png: joint letters with 2 and 3 seals."
+    help = "Write docs/letters/seal_joint_*.png: joint letters with 2, 3 and 5 seals."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("directory", nargs="?", default="docs/letters")
@@ -39,10 +42,12 @@ class Command(BaseCommand):
             signature_organ=JOINT[0],
             date=datetime.date(2024, 6, 3),
             printed_on=datetime.date(2024, 6, 3),
+            sealed=True,
         )
         letters = {
             "seal_joint_two": replace(joint, organs=JOINT[:2], signature_organs=JOINT[:2]),
             "seal_joint_three": replace(joint, signature_organs=JOINT),
+            "seal_joint_five": replace(joint, signature_organs=JOINT + MORE),
         }
         with tempfile.TemporaryDirectory() as tmp:
             ca = certificates.make_ca("提案办理系统演示CA（仅供演示）")
