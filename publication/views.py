@@ -10,6 +10,7 @@ revalidate it.
 from __future__ import annotations
 
 import datetime
+import io
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -25,7 +26,12 @@ from publication import search, selectors
 from publication.embedding import allow_portal_frames
 from publication.hooks import public_pdf
 from replies.api import public_cache
-from replies.api.views import content_disposition, published_replies
+from replies.api.views import (
+    LetterIntegrityUnavailable,
+    content_disposition,
+    public_pdf_bytes,
+    published_replies,
+)
 
 #: How long a browser or a proxy may keep a page before revalidating it (a publication must
 #: be visible within a second).
@@ -152,7 +158,8 @@ def _gone_or_404(request, pk: int):
 
 @require_safe
 def reply_pdf(request, pk: int):
-    """公开版 PDF：遮蔽个人信息后的文本排版；无遮蔽时即签发件。ETag 为文件的 SHA-256。"""
+    """公开版 PDF：遮蔽个人信息后的文本排版；无遮蔽时即签发件（读取一次、核验后发送；核验未通过
+    则不提供，答 409 并说明办公室正在核验）。ETag 为文件的 SHA-256。"""
     reply = published_replies().filter(pk=pk).first()
     if reply is None:
         return _cacheable(_gone_or_404(request, pk))
@@ -164,15 +171,24 @@ def reply_pdf(request, pk: int):
         response: HttpResponseBase = HttpResponse(status=304)
     else:
         try:
-            handle = stored.open("rb")
-        except FileNotFoundError:
-            raise Http404("the public PDF is missing") from None
-        response = FileResponse(handle, content_type="application/pdf")
+            data = public_pdf_bytes(reply, stored, sha256)
+        except LetterIntegrityUnavailable:
+            return _original_being_checked(request, reply)
+        response = FileResponse(io.BytesIO(data), content_type="application/pdf")
         response["Content-Disposition"] = content_disposition(
             "attachment", f"{reply.doc_number or reply.title}.pdf", f"reply-{reply.pk}.pdf"
         )
     response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=24 * 3600)
+    return response
+
+
+def _original_being_checked(request, reply) -> HttpResponse:
+    """The signed original no longer verifies (or its file is gone): not served; a page says
+    the office is checking it. Never cached: the file is served again once it verifies."""
+    response = render(request, "publication/pdf_checking.html", {"reply": reply}, status=409)
+    allow_portal_frames(response)
+    patch_cache_control(response, no_store=True)
     return response
 
 

@@ -6,6 +6,7 @@ subject (issue 18). Every view answers 404 for a letter the user may not see.
 
 from __future__ import annotations
 
+import io
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from proposals.workflow import WorkflowError
 from replies import previews, workflow
 from replies.forms import StartLetterForm
 from replies.pdf_limits import LetterTooLarge, check_letter_size
+from replies.serving import LetterIntegrityError, read_signed_pdf
 
 if TYPE_CHECKING:  # django-stubs-ext is a development tool, not in the image
     from django_stubs_ext import StrOrPromise
@@ -286,7 +288,8 @@ class LetterViews:
     @xframe_options_sameorigin
     @method_decorator(csp_replace({"frame-ancestors": [SELF]}))
     def download_view(self, request: HttpRequest, object_id: int) -> HttpResponseBase:
-        """The stored signed PDF, named after its 文号 (``?inline=1``: shown in the editor)."""
+        """The stored signed PDF, named after its 文号 (``?inline=1``: shown in the editor),
+        read and checked once (``replies.serving``): what was checked is what is sent."""
         obj = self._visible_or_404(request, object_id)
         if obj.signed_on is None:
             self.message_user(request, _("尚未签发，没有签发件。"), messages.WARNING)
@@ -295,11 +298,10 @@ class LetterViews:
             self.message_user(request, _("签发件正在生成，请稍后再下载。"), messages.WARNING)
             return HttpResponseRedirect(self._url("change", obj))
         try:
-            handle = obj.pdf.open("rb")
-        except FileNotFoundError:
-            self.message_user(request, _("签发件文件缺失，请联系系统管理员。"), messages.ERROR)
-            return HttpResponseRedirect(self._url("change", obj))
-        response = FileResponse(handle, content_type="application/pdf")
+            data = read_signed_pdf(obj)
+        except LetterIntegrityError as refused:
+            return self._refused_original(request, obj, refused)
+        response = FileResponse(io.BytesIO(data), content_type="application/pdf")
         response["Content-Disposition"] = content_disposition(
             "inline" if request.GET.get("inline") else "attachment",
             f"{obj.doc_number or obj.title}.pdf",
@@ -307,6 +309,39 @@ class LetterViews:
         )
         patch_cache_control(response, private=True)
         return response
+
+    def _refused_original(
+        self, request: HttpRequest, obj: Any, refused: LetterIntegrityError
+    ) -> HttpResponseBase:
+        """A stored file that is missing or no longer verifies is never served as the original.
+        The committee (who see it on the dashboard) may download the file as it now is, to
+        look into it, with ``?investigate=1``: named 已改动（非原件）, flagged in a header."""
+        data = refused.stored.data
+        committee = bool(getattr(request.user, "is_committee", False))
+        if committee and data is not None and request.GET.get("investigate"):
+            response = FileResponse(io.BytesIO(data), content_type="application/pdf")
+            response["Content-Disposition"] = content_disposition(
+                "attachment",
+                f"{obj.doc_number or obj.title}（已改动，非原件）.pdf",
+                f"{self.opts.model_name}-{obj.pk}-changed.pdf",
+            )
+            response["X-Letter-Integrity"] = "changed"
+            patch_cache_control(response, private=True, no_store=True)
+            return response
+        message = _("签发件核验未通过：%(problem)s不作为原件提供，办公室正在核查。") % {
+            "problem": refused.problem
+        }
+        if request.GET.get("inline"):
+            return self._frame_message(request, message)
+        if committee and data is not None:
+            message = format_html(
+                '{} <a href="{}?investigate=1">{}</a>',
+                message,
+                self._url("download", obj),
+                _("下载现存文件以便核查"),
+            )
+        self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(self._url("change", obj))
 
     def word_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """The letter as an editable Word document: a draft (watermarked 草稿) to circulate for

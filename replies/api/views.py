@@ -7,19 +7,21 @@ by a sent correction. Anything else — a draft, a reply awaiting signature, a �
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
 from rest_framework.response import Response
 
@@ -32,7 +34,7 @@ from proposals.api.common import (
     error_responses,
 )
 from proposals.models import Proposer
-from replies import workflow
+from replies import serving, workflow
 from replies.api import public_cache
 from replies.api.filters import PublishedReplyFilter
 from replies.api.serializers import (
@@ -233,8 +235,35 @@ def content_disposition(kind: str, filename: str, fallback: str) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+class LetterIntegrityUnavailable(APIException):
+    """409, not 503: the stored file conflicts with the record of what was signed, which a
+    person must resolve; a 5xx would be logged as a server error on every request."""
+
+    status_code = 409
+    default_code = "letter_integrity"
+    default_detail = _("签发件原件正在由办公室核验，暂不能提供，请稍后再试。")
+
+
+def public_pdf_bytes(reply: Reply, stored, sha256: str) -> bytes:
+    """The bytes of the public PDF: the signed original read and checked once
+    (``replies.serving``), or the public rendition where items were masked (not an original,
+    nothing to verify). A missing rendition is a 404 (``Http404``, which the API answers as its
+    ``not_found``); a failing original a 409 (``LetterIntegrityUnavailable``)."""
+    if sha256 == reply.pdf_sha256:
+        try:
+            return serving.read_signed_pdf(reply)
+        except serving.LetterIntegrityError:
+            raise LetterIntegrityUnavailable() from None
+    try:
+        with stored.open("rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise Http404("the public PDF is missing") from None
+
+
 class PublishedReplyPDFView(PublicAPIView):
-    """签发件 PDF（签发时生成并存档的原件），以文号命名；ETag 为文件的 SHA-256。"""
+    """签发件 PDF（签发时生成并存档的原件），以文号命名；ETag 为文件的 SHA-256。签发件核验未通过
+    （文件在签发后被改动或缺失）时不作为原件提供，答 409（letter_integrity），待办公室核验。"""
 
     renderer_classes = (renderers.JSONRenderer, PDFRenderer)
     max_age = PUBLIC_FILE_MAX_AGE
@@ -249,10 +278,11 @@ class PublishedReplyPDFView(PublicAPIView):
                 response=OpenApiTypes.BINARY, description="签发件 PDF"
             ),
             304: OpenApiResponse(description="未变化（If-None-Match）"),
-            **error_responses(404, 429),
+            **error_responses(404, 409, 429),
         },
     )
     def get(self, request, pk: str) -> HttpResponseBase:
+        # The class's docstring is the operation's description in the schema (Chinese).
         reply = get_object_or_404(published_replies(), pk=pk)
         not_stored = NotFound()
         stored, sha256 = PUBLIC_PDF(reply) if PUBLIC_PDF else (reply.pdf, reply.pdf_sha256)
@@ -267,11 +297,9 @@ class PublishedReplyPDFView(PublicAPIView):
         if conditional is not None:
             response = conditional
         else:
-            try:
-                handle = stored.open("rb")
-            except FileNotFoundError:
-                raise not_stored from None
-            response = FileResponse(handle, content_type="application/pdf")
+            response = FileResponse(
+                io.BytesIO(public_pdf_bytes(reply, stored, sha256)), content_type="application/pdf"
+            )
             response["Content-Disposition"] = content_disposition(
                 "inline", f"{reply.doc_number or reply.title}.pdf", f"reply-{reply.pk}.pdf"
             )

@@ -3,6 +3,8 @@ writes go through the workflow functions, and a refused call comes back as a mes
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +16,7 @@ from proposals import workflow as pwf
 from proposals.models import EDITABLE_PROPOSAL_STATES, Proposal, ProposalStatus
 from replies import workflow as rwf
 from replies.models import Reply
+from replies.serving import LetterIntegrityError, read_signed_pdf
 from replies.workflow import letter_for
 from tracker.my import selectors
 from tracker.my.access import proposer_required
@@ -195,13 +198,20 @@ def reply_detail(request, pk: int):
 
 @proposer_required
 def reply_pdf(request, pk: int):
-    """The signed PDF as stored at signing (its SHA-256 is on record), never re-rendered."""
+    """The signed PDF as stored at signing (its SHA-256 is on record), never re-rendered;
+    read and checked once (``replies.serving``), and not served when it no longer verifies."""
     reply = _readable_reply(request, pk)
     if not reply.pdf:
         raise Http404(_("PDF 尚未生成。"))
+    try:
+        data = read_signed_pdf(reply)
+    except LetterIntegrityError:
+        # Changed or missing since signing: the office is told (the dashboard), the member too.
+        messages.error(request, _("签发件原件正在由办公室核验，暂不能下载，请稍后再试。"))
+        return redirect("my:reply", pk=reply.pk)
     name = f"{reply.doc_number or reply.title}.pdf"
     return FileResponse(
-        reply.pdf.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
+        io.BytesIO(data), as_attachment=True, filename=name, content_type="application/pdf"
     )
 
 

@@ -554,7 +554,8 @@ def build_world() -> World:
     signature = LetterSignature.objects.create(
         kind="reply",
         letter_id=reply.pk,
-        sha256="0" * 64,
+        # The stored file's own hash: a PDF download checks the file against it (issue 23).
+        sha256=Reply.objects.get(pk=reply.pk).pdf_sha256,
         signers="矩阵甲单位（演示）",
         seals=1,
         signed_at=timezone.now(),
