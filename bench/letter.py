@@ -5,7 +5,9 @@ the figures as one JSON line on stdout. ``--profile`` instead profiles warm Weas
 with cProfile and prints where the time goes.
 
 - WeasyPrint warm: in this process, after one warm-up render, ``render_letter_pdf(letter)`` timed
-  ``--warm`` times (wall and CPU time; the CPU time is steadier on a shared machine).
+  ``--warm`` times (wall and CPU time; the CPU time is steadier on a shared machine); then
+  ``--warm`` times more with the kept font subsets dropped first ("unseen": a letter whose
+  glyphs the process has not subset before, see ``replies.pdf_speed``).
 - WeasyPrint new process: ``--new`` fresh ``python -c`` children, each setting Django up, reading
   the seed, then timing ``import weasyprint`` → PDF bytes inside the child; the parent also times
   the child's whole life (interpreter start to exit).
@@ -137,21 +139,30 @@ def page_count(pdf: bytes) -> int:
 # --- WeasyPrint ----------------------------------------------------------------------------
 
 
-def weasyprint_warm(letter, repeats: int) -> tuple[bytes, list[float], list[float], float]:
+def weasyprint_warm(letter, repeats: int) -> tuple[bytes, list[float], list[float], float, list]:
+    """``repeats`` renders of the letter after one warm-up, then ``repeats`` more with the kept
+    font subsets dropped before each (``replies.pdf_speed.forget_subsets``): the CPU time of a
+    letter whose fonts this process has not subset before, as most letters a worker signs."""
     from replies.pdf import render_letter_pdf
+    from replies.pdf_speed import forget_subsets
 
     start = time.perf_counter()
     pdf = render_letter_pdf(letter)
     first = time.perf_counter() - start
     gc.collect()
     gc.freeze()  # as the worker does after its warm-up (tracker/celery.py)
-    walls, cpus = [], []
+    walls, cpus, unseen = [], [], []
     for _ in range(repeats):
         cpu, start = time.process_time(), time.perf_counter()
         pdf = render_letter_pdf(letter)
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
-    return pdf, walls, cpus, first
+    for _ in range(repeats):
+        forget_subsets()
+        cpu = time.process_time()
+        render_letter_pdf(letter)
+        unseen.append(time.process_time() - cpu)
+    return pdf, walls, cpus, first, unseen
 
 
 def weasyprint_new(seed: Path, repeats: int, env: dict) -> tuple[list, list, list]:
@@ -349,7 +360,7 @@ def measure_chromium(letter, args: argparse.Namespace, env: dict, notes: list, i
     return result
 
 
-def weasyprint_figures(args, walls, cpus, inner, outer, new_cpus) -> list[dict]:
+def weasyprint_figures(args, walls, cpus, unseen, inner, outer, new_cpus) -> list[dict]:
     return [
         figure(
             "weasyprint_warm_cpu_s",
@@ -358,6 +369,14 @@ def weasyprint_figures(args, walls, cpus, inner, outer, new_cpus) -> list[dict]:
             "s",
             target=("<=", TARGET_WARM_CPU_S),
             samples=cpus,
+        ),
+        figure(
+            "weasyprint_warm_unseen_cpu_s",
+            "WeasyPrint warm, a letter whose fonts the process has not subset before (kept "
+            f"subsets dropped first), CPU time, median of {args.warm}",
+            round(median(unseen), 3),
+            "s",
+            samples=unseen,
         ),
         figure(
             "weasyprint_warm_s",
@@ -427,7 +446,7 @@ def chromium_figures(args, chrome: dict) -> list[dict]:
     ]
 
 
-def ratio_figures(cpus, walls, new_cpus, outer, chrome: dict) -> list[dict]:
+def ratio_figures(cpus, unseen, walls, new_cpus, outer, chrome: dict) -> list[dict]:
     def ratio(slow: list, fast: list) -> float | None:
         return round(median(slow) / median(fast), 2) if slow and fast else None
 
@@ -438,6 +457,12 @@ def ratio_figures(cpus, walls, new_cpus, outer, chrome: dict) -> list[dict]:
             ratio(chrome["warm_cpu"], cpus),
             "×",
             target=(">=", TARGET_RATIO_CPU),
+        ),
+        figure(
+            "ratio_warm_unseen_cpu",
+            "Chromium / WeasyPrint, warm, CPU time, a letter whose fonts were not subset before",
+            ratio(chrome["warm_cpu"], unseen),
+            "×",
         ),
         figure(
             "ratio_warm",
@@ -484,7 +509,7 @@ def measure(args: argparse.Namespace) -> None:
     info: dict = {"seed": seed.name}
 
     log(f"letter: WeasyPrint warm, 1 warm-up + {args.warm} renders in this process")
-    pdf_w, walls, cpus, first = weasyprint_warm(letter, args.warm)
+    pdf_w, walls, cpus, first, unseen = weasyprint_warm(letter, args.warm)
     info["weasyprint_first_render_s"] = round(first, 3)
 
     log(f"letter: WeasyPrint new process, 1 + {args.new} `python -c` children")
@@ -495,9 +520,9 @@ def measure(args: argparse.Namespace) -> None:
     pdf_c = chrome["pdf"]
 
     figures = [
-        *weasyprint_figures(args, walls, cpus, inner, outer, new_cpus),
+        *weasyprint_figures(args, walls, cpus, unseen, inner, outer, new_cpus),
         *chromium_figures(args, chrome),
-        *ratio_figures(cpus, walls, new_cpus, outer, chrome),
+        *ratio_figures(cpus, unseen, walls, new_cpus, outer, chrome),
         figure(
             "weasyprint_pdf_kb",
             "WeasyPrint PDF size",

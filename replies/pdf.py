@@ -146,7 +146,8 @@ pydyf.zlib = _LeveledZlib()
 def render_letter_pdf(letter: Letter) -> bytes:
     """The letter as a PDF/A-2b file: A4, subset fonts, the format ``letter.format`` names."""
     check_letter_size(letter)
-    return _write_pdf(letter)
+    with pdf_speed.fewer_collections():
+        return _write_pdf(letter)
 
 
 def print_warnings(letter: Letter) -> list[str]:
