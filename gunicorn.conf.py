@@ -17,7 +17,10 @@ wins. What this file fixes (README "Operations"):
   pays for loading it (``GUNICORN_PRELOAD=0`` turns it off; tracker/warmup.py);
 - metrics: prometheus_client's multiprocess mode over the workers, in a directory of this
   instance's own (``PROMETHEUS_MULTIPROC_DIR``, made here when unset), emptied at start, so
-  /metrics adds up every worker's counts rather than showing one worker's.
+  /metrics adds up every worker's counts rather than showing one worker's;
+- workers: ``GUNICORN_WORKERS`` sync processes (2) by default; ``GUNICORN_THREADS`` > 1 makes
+  them threaded (``gthread``) with keep-alive connections (``GUNICORN_KEEPALIVE`` seconds, 5),
+  for a proxy that keeps its connections to gunicorn open (see below).
 """
 
 import os
@@ -32,6 +35,20 @@ time.tzset()
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+
+# --- Threads and keep-alive (issue 24: the portal's burst) ------------------------------------
+# A sync worker answers one request per connection and closes it. A threaded one keeps the
+# connection open for the next request, which spares a cached public answer (tracker/fastcache.py,
+# ≈ 0.15 ms of CPU) the connection's setup and teardown: bench/api.py measures both. The cost:
+# each thread holds its own database connection (workers × threads per alias, docs/scaling.md),
+# a thread's first request opens it (the warm-up warms the worker's main thread only), and a
+# request stuck past ``timeout`` no longer gets its worker restarted (the main thread still
+# answers the master). Worth it only when the proxy in front reuses its upstream connections
+# (nginx: ``keepalive`` in the upstream block, ``proxy_http_version 1.1``).
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+if threads > 1:
+    worker_class = "gthread"
+    keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 
 # --- No slow first request (issue 24) -------------------------------------------------------
 # The master loads the application and warms it (tracker/warmup.py: the URLconf and its views,

@@ -22,13 +22,23 @@ the views so that all see the same machine state, it times ``--requests`` GETs o
 and reports p50 and p95, the list's ratio to the plain view and its query count.
 
 Over HTTP, it starts ``gunicorn bench.api_wsgi:application -w 2`` on a free loopback port
-(DEBUG off; ``bench/api_wsgi.py`` mounts the same URLconf), checks the two list bodies are equal
-again, and runs ``wrk -t1 -c<connections> -d<duration>s`` against each URL after a short
-warm-up, a Lua ``done()`` hook printing p50, p95 and requests/s. With more connections than
-gunicorn's 2 sync workers, a request's latency includes its wait in the listen queue (about
-connections ÷ throughput); the in-process figures are the service time. Without ``wrk`` a
-threaded ``http.client`` loop of the same shape does it. Throttling is off in both (it would
-count every request of the loop).
+(DEBUG off; ``bench/api_wsgi.py`` mounts the same URLconf; gunicorn.conf.py applies, its access
+log included), checks the two list bodies are equal again, and runs ``wrk -t1 -c<connections>
+-d<duration>s`` against each URL after a short warm-up, a Lua ``done()`` hook printing p50, p95
+and requests/s; the gunicorn workers' CPU time (``/proc``) over the run, per request, is the
+figure the machine's other load disturbs least. With more connections than gunicorn's 2 sync
+workers, a request's latency includes its wait in the listen queue (about connections ÷
+throughput); the in-process figures are the service time. Without ``wrk`` a threaded
+``http.client`` loop of the same shape does it. Throttling is off in both (it would count every
+request of the loop). Runs:
+
+- uncached (as before issue 24): the public cache's stamp unset;
+- cached as deployed: the public answers in Redis (``--redis-db``), their hits answered by
+  ``tracker.fastcache`` in front of Django, sync workers;
+- the same with threaded workers (``GUNICORN_THREADS=--threads``, 4) and keep-alive, which wrk
+  uses and sync workers refuse;
+- with ``--stack``: cached, sync workers, without the fast path (``PUBLIC_FASTCACHE=0``), each
+  hit through the whole middleware stack and the view (the figure before the fast path).
 
 Targets (issues 7 and 10): in-process p50 ≤ 25 ms and ≤ 3× the plain view; the HTTP ratio
 carries the 3× target too.
@@ -280,10 +290,19 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 def start_gunicorn(
-    data_url: str, port: int, env: dict, logfile: Path, *, redis: str | None = None
+    data_url: str,
+    port: int,
+    env: dict,
+    logfile: Path,
+    *,
+    redis: str | None = None,
+    fast: bool = True,
+    threads: int = 1,
 ) -> subprocess.Popen:
     """gunicorn on the bench URLconf: uncached (the public cache's stamp unset, the Django
-    cache in-process) or, with ``redis``, as deployed (the public answers cached in Redis)."""
+    cache in-process) or, with ``redis``, as deployed (the public answers cached in Redis,
+    their hits answered by ``tracker.fastcache`` unless ``fast`` is false); sync workers, or
+    threaded ones with keep-alive (``GUNICORN_THREADS``, gunicorn.conf.py)."""
     env = {
         **env,
         "DATABASE_URL": data_url,
@@ -297,6 +316,8 @@ def start_gunicorn(
     if redis:
         env["REDIS_URL"] = redis
     env["BENCH_API_UNCACHED"] = "0" if redis else "1"
+    env["PUBLIC_FASTCACHE"] = "1" if fast else "0"
+    env["GUNICORN_THREADS"] = str(threads)
     cmd = [
         str(GUNICORN),
         "bench.api_wsgi:application",
@@ -319,6 +340,23 @@ def start_gunicorn(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn master's children (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if int(fields[1]) == master:  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def wait_ready(proc: subprocess.Popen, base: str, logfile: Path) -> float:
@@ -425,21 +463,33 @@ def python_load(url: str, connections: int, duration: float) -> dict:
 
 
 def measure_http(data_url: str, detail_path: str, args: argparse.Namespace) -> dict:
-    """Uncached (as before issue 24), then cached as deployed (Redis), under wrk."""
+    """Uncached (as before issue 24), then cached as deployed (Redis), under wrk: with sync
+    workers, and with ``GUNICORN_THREADS`` threads and keep-alive; with ``--stack``, cached
+    through the whole middleware stack too (``PUBLIC_FASTCACHE=0``, sync workers)."""
     out = _measure_http(data_url, detail_path, args, None)
     from bench.pdfqueue import flush_redis, redis_url
 
     redis = redis_url(args.redis_db)
-    flush_redis(redis)
+    runs = {"cached": {}, "cached_threads": {"threads": args.threads}}
+    if args.stack:
+        runs["cached_stack"] = {"fast": False}
     try:
-        out["cached"] = _measure_http(data_url, detail_path, args, redis)
+        for name, options in runs.items():
+            flush_redis(redis)
+            out[name] = _measure_http(data_url, detail_path, args, redis, **options)
     finally:
         flush_redis(redis)
     return out
 
 
 def _measure_http(
-    data_url: str, detail_path: str, args: argparse.Namespace, redis: str | None
+    data_url: str,
+    detail_path: str,
+    args: argparse.Namespace,
+    redis: str | None,
+    *,
+    fast: bool = True,
+    threads: int = 1,
 ) -> dict:
     token = uuid.uuid4().hex
     env = {**os.environ, CHILD_TOKEN: token}
@@ -452,8 +502,10 @@ def _measure_http(
     base = f"http://127.0.0.1:{port}"
     proc = None
     try:
-        log(f"api: gunicorn -w {GUNICORN_WORKERS} on {base}")
-        proc = start_gunicorn(data_url, port, env, logfile, redis=redis)
+        kind = f"{threads} threads each, keep-alive" if threads > 1 else "sync"
+        fastpath = "" if not redis else (", fast path" if fast else ", no fast path")
+        log(f"api: gunicorn -w {GUNICORN_WORKERS} ({kind}{fastpath}) on {base}")
+        proc = start_gunicorn(data_url, port, env, logfile, redis=redis, fast=fast, threads=threads)
         ready = wait_ready(proc, base, logfile)
         log(f"api:   answering after {ready:.1f} s")
         urls = {
@@ -482,20 +534,27 @@ def _measure_http(
         tool = "wrk" if use_wrk else "python"
         out = {"tool": tool}
         for name, url in urls.items():
+            if redis and name == "plain":
+                continue  # the plain view is the uncached run's yardstick
             log(
                 f"api:   {tool} {name}: {args.connections} connections, "
                 f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s"
             )
             if use_wrk:
                 wrk(url, args.connections, args.warmup, script, env)
+                cpu = workers_cpu(proc.pid)
                 out[name] = wrk(url, args.connections, args.duration, script, env)
             else:
                 python_load(url, args.connections, args.warmup)
+                cpu = workers_cpu(proc.pid)
                 out[name] = python_load(url, args.connections, args.duration)
             r = out[name]
+            used = workers_cpu(proc.pid) - cpu
+            r["cpu_us"] = round(used * 1e6 / r["requests"]) if r["requests"] and used else None
             log(
                 f"api:     p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
-                f"{r['rps']:.0f} req/s, {r['requests']} requests, {r['errors']} errors"
+                f"{r['rps']:.0f} req/s, {r['requests']} requests, {r['errors']} errors, "
+                f"workers' CPU {r['cpu_us']} µs per request"
             )
             if r["errors"]:
                 raise RuntimeError(
@@ -520,12 +579,21 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true", help="in-process figures only")
     parser.add_argument("--no-wrk", action="store_true", help="the Python load loop, not wrk")
     parser.add_argument(
+        "--threads", type=int, default=4, help="threads of a threaded worker (GUNICORN_THREADS)"
+    )
+    parser.add_argument(
+        "--stack",
+        action="store_true",
+        help="the cached answers through the middleware stack too (PUBLIC_FASTCACHE=0)",
+    )
+    parser.add_argument(
         "--redis-db",
         type=int,
         default=int(os.environ.get("BENCH_REDIS_DB", 14)),
         help="Redis db of the cached run (14); BENCH_REDIS_DB overrides the default",
     )
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
 
     from bench import generate
 
@@ -631,14 +699,14 @@ def main() -> None:
             figures += [
                 figure(
                     f"http_cached_{name}_rps",
-                    f"{label}, cached (Redis), requests/s ({c} connections)",
+                    f"{label}, cached (Redis), sync workers, requests/s ({c} connections)",
                     round(r["rps"], 1),
                     "req/s",
                     target=(">=", CACHED_RPS_TARGET),
                 ),
                 figure(
                     f"http_cached_{name}_p95_ms",
-                    f"{label}, cached (Redis), p95",
+                    f"{label}, cached (Redis), sync workers, p95",
                     round(r["p95_ms"], 2),
                     "ms",
                     target=("<=", CACHED_P95_TARGET_MS),
@@ -648,6 +716,63 @@ def main() -> None:
                     f"{label}, cached, p50",
                     round(r["p50_ms"], 2),
                     "ms",
+                ),
+                figure(
+                    f"http_cached_{name}_cpu_us",
+                    f"{label}, cached, sync workers: workers' CPU per request",
+                    r.get("cpu_us"),
+                    "µs",
+                ),
+            ]
+        for name, r in http.get("cached_threads", {}).items():
+            if name in ("tool", "plain"):
+                continue
+            label = cached_labels[name]
+            threads = f"{GUNICORN_WORKERS} workers × {args.threads} threads, keep-alive"
+            figures += [
+                figure(
+                    f"http_threads_{name}_rps",
+                    f"{label}, cached, {threads}, requests/s",
+                    round(r["rps"], 1),
+                    "req/s",
+                    target=(">=", CACHED_RPS_TARGET),
+                ),
+                figure(
+                    f"http_threads_{name}_p95_ms",
+                    f"{label}, cached, {threads}, p95",
+                    round(r["p95_ms"], 2),
+                    "ms",
+                    target=("<=", CACHED_P95_TARGET_MS),
+                ),
+                figure(
+                    f"http_threads_{name}_cpu_us",
+                    f"{label}, cached, {threads}: workers' CPU per request",
+                    r.get("cpu_us"),
+                    "µs",
+                ),
+            ]
+        for name, r in http.get("cached_stack", {}).items():
+            if name in ("tool", "plain"):
+                continue
+            label = cached_labels[name]
+            figures += [
+                figure(
+                    f"http_stack_{name}_rps",
+                    f"{label}, cached, whole middleware stack (no fast path), requests/s",
+                    round(r["rps"], 1),
+                    "req/s",
+                ),
+                figure(
+                    f"http_stack_{name}_p95_ms",
+                    f"{label}, cached, whole middleware stack, p95",
+                    round(r["p95_ms"], 2),
+                    "ms",
+                ),
+                figure(
+                    f"http_stack_{name}_cpu_us",
+                    f"{label}, cached, whole middleware stack: workers' CPU per request",
+                    r.get("cpu_us"),
+                    "µs",
                 ),
             ]
         figures.append(
@@ -666,7 +791,11 @@ def main() -> None:
         )
         notes.append(
             f"Over HTTP: gunicorn bench.api_wsgi:application -w {GUNICORN_WORKERS} (sync workers, "
-            f"DEBUG off, no throttling) on loopback, {tool} per URL, all on the same 2 cores; "
+            f"or {args.threads} threads each with keep-alive where the figure says so; DEBUG off, "
+            f"no throttling) on loopback, {tool} per URL, all on the same 2 cores; the cached "
+            "runs answer hits in front of Django (tracker/fastcache.py) unless the figure says "
+            "'whole middleware stack'; load average (1 min) "
+            f"{load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; "
             f"with {c} connections for {GUNICORN_WORKERS} workers a request's latency includes "
             "its wait in the listen queue (≈ connections ÷ requests/s)."
         )

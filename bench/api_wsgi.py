@@ -5,6 +5,9 @@
 - the API's throttle rates are empty (no throttling), as in the in-process measure: the anonymous
   rate (120/min by address) would answer 429 to a load generator within a second.
 
+As in ``tracker.wsgi``, the handler is behind ``tracker.fastcache`` (cache hits of the public
+answers), unless uncached or ``PUBLIC_FASTCACHE=0``.
+
     gunicorn bench.api_wsgi:application -w 2 -b 127.0.0.1:PORT
 """
 
@@ -29,3 +32,10 @@ if os.environ.get("BENCH_API_UNCACHED") == "1":
         pass
     else:
         public_cache.STAMP = None
+elif os.environ.get("PUBLIC_FASTCACHE", "1") != "0":
+    try:
+        from tracker.fastcache import wrap
+    except ImportError:  # no fast path in this version
+        pass
+    else:
+        application = wrap(application)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -58,6 +58,8 @@ def current_stamp() -> tuple[str, datetime.datetime]:
 def bump_stamp() -> tuple[str, datetime.datetime]:
     token, now = uuid.uuid4().hex, timezone.now()
     PublicState.objects.update_or_create(pk=1, defaults={"token": token, "changed_at": now})
+    # tracker.fastcache reads a copy of the stamp: replaced as soon as this commits.
+    transaction.on_commit(public_cache.publish_stamp, using=router.db_for_write(PublicState))
     return token, now
 
 
