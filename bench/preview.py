@@ -78,11 +78,15 @@ def is_pdf(response) -> bool:
     return "/preview/" in response.url and kind.startswith("application/pdf")
 
 
-def _whole_pdf_at(page, pdfs: set[str], done: dict[str, float]) -> float:
+def is_whole_pdf(response) -> bool:
+    return is_pdf(response) and "page=1" not in response.url
+
+
+def _whole_pdf_at(page, pdfs: list, done: dict) -> float:
     """When the whole letter's PDF (not the first page alone) finished loading in the frame."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while time.monotonic() < deadline:
-        finished = [done[url] for url in pdfs if "page=1" not in url and url in done]
+        finished = [done[request] for request in pdfs if request in done]
         if finished:
             return min(finished)
         page.wait_for_timeout(5)
@@ -117,11 +121,15 @@ def browse(
                 page.click("input[type=submit], button[type=submit]")
             if change_path not in page.url:
                 page.goto(base + change_path)
+            # The editor's frame previews the saved draft on its own; that is not a round's.
+            page.wait_for_load_state("networkidle")
             textarea = page.locator("textarea[name=body]")
-            pdfs: set[str] = set()  # the preview PDFs' URLs, as their responses come
-            done: dict[str, float] = {}  # when each finished
-            page.on("response", lambda r: pdfs.add(r.url) if is_pdf(r) else None)
-            page.on("requestfinished", lambda r: done.setdefault(r.url, time.perf_counter()))
+            # The whole letter's PDF requests, as their responses come, and when each request
+            # finished (the same URL also serves the waiting page: requests, not URLs, count).
+            pdfs: list = []
+            done: dict = {}
+            page.on("response", lambda r: pdfs.append(r.request) if is_whole_pdf(r) else None)
+            page.on("requestfinished", lambda r: done.__setitem__(r, time.perf_counter()))
             for round_ in range(repeats + 1):
                 textarea.fill(f"{body}\n第{round_ + 1}次修改：补充说明一句。")
                 pdfs.clear()
@@ -209,7 +217,10 @@ def main() -> None:
         kill_marked(CHILD_TOKEN, token)
         flush_redis(broker)
         drop_database(copy_url, COPY_DB)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            log(f"preview: logs kept in {tmp}")
 
     ms = sorted(s * 1000 for s in samples)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]

@@ -201,6 +201,7 @@ def run(token: str) -> None:
             seconds=PREVIEW_TIME_LIMIT,
             memory_mb=PREVIEW_MEMORY_MB,
             first_page=first_page,
+            spare=True,  # forked and warmed after the previous preview (replies.pdf_spare)
         )
     except (LetterTooLarge, RenderFailed) as exc:
         _update(record, state=FAILED, message=exc.message, letter=None)
