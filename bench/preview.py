@@ -23,6 +23,7 @@ the PDF).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -93,11 +94,17 @@ def _whole_pdf_at(page, pdfs: list, done: dict) -> float:
     raise RuntimeError("the whole preview PDF never came")
 
 
+#: Times the browser may be started again after it closed under a round (Chromium's PDF
+#: viewer has been seen to take the browser down while one PDF replaces another).
+RELAUNCHES = 2
+
+
 def browse(
     base: str, ds, change_path: str, body: str, repeats: int, env: dict, servers: list[int]
 ) -> tuple[list[float], list[float], list[float]]:
     """The click → first page and click → whole PDF times, and the CPU time of the web and
     worker processes for each preview."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     samples: list[float] = []
@@ -108,51 +115,66 @@ def browse(
         return sum(sv.tree_cpu(pid) for pid in servers)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS), env=env, timeout=TIMEOUT_MS
-        )
-        try:
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{base}/admin/login/?next={change_path}")
-            page.fill("#id_username", ds.logins["clerk"])
-            page.fill("#id_password", ds.password)
-            with page.expect_navigation():
-                page.click("input[type=submit], button[type=submit]")
-            if change_path not in page.url:
-                page.goto(base + change_path)
-            # The editor's frame previews the saved draft on its own; that is not a round's.
-            page.wait_for_load_state("networkidle")
-            textarea = page.locator("textarea[name=body]")
-            # The whole letter's PDF requests, as their responses come, and when each request
-            # finished (the same URL also serves the waiting page: requests, not URLs, count).
-            pdfs: list = []
-            done: dict = {}
-            page.on("response", lambda r: pdfs.append(r.request) if is_whole_pdf(r) else None)
-            page.on("requestfinished", lambda r: done.__setitem__(r, time.perf_counter()))
-            for round_ in range(repeats + 1):
-                textarea.fill(f"{body}\n第{round_ + 1}次修改：补充说明一句。")
-                pdfs.clear()
-                done.clear()
-                cpu, start = server_cpu(), time.perf_counter()
-                with page.expect_response(is_pdf) as answer:
-                    page.click("#preview-typed")
-                answer.value.finished()
-                elapsed = time.perf_counter() - start
-                whole = _whole_pdf_at(page, pdfs, done) - start
-                time.sleep(0.3)  # the render child reaped, the record's last update done
-                used = server_cpu() - cpu
-                if round_:
-                    samples.append(elapsed)
-                    wholes.append(whole)
-                    cpus.append(used)
-                log(
-                    f"preview: round {round_}: first page {elapsed * 1000:.0f} ms, whole "
-                    f"{whole * 1000:.0f} ms, server CPU {used:.2f} s"
-                )
-        finally:
-            browser.close()
+        round_, relaunches = 0, 0
+        while round_ <= repeats:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS), env=env, timeout=TIMEOUT_MS
+            )
+            try:
+                page, textarea, pdfs, done = _open_editor(browser, base, ds, change_path)
+                while round_ <= repeats:
+                    textarea.fill(f"{body}\n第{round_ + 1}次修改：补充说明一句。")
+                    pdfs.clear()
+                    done.clear()
+                    cpu, start = server_cpu(), time.perf_counter()
+                    with page.expect_response(is_pdf) as answer:
+                        page.click("#preview-typed")
+                    answer.value.finished()
+                    elapsed = time.perf_counter() - start
+                    whole = _whole_pdf_at(page, pdfs, done) - start
+                    time.sleep(0.3)  # the render child reaped, the record's last update done
+                    used = server_cpu() - cpu
+                    if round_:
+                        samples.append(elapsed)
+                        wholes.append(whole)
+                        cpus.append(used)
+                    log(
+                        f"preview: round {round_}: first page {elapsed * 1000:.0f} ms, whole "
+                        f"{whole * 1000:.0f} ms, server CPU {used:.2f} s"
+                    )
+                    round_ += 1
+            except PlaywrightError as error:
+                if relaunches >= RELAUNCHES or "closed" not in str(error):
+                    raise
+                relaunches += 1
+                log(f"preview: the browser closed in round {round_} ({error}); started again")
+            finally:
+                with contextlib.suppress(PlaywrightError):
+                    browser.close()
     return samples, wholes, cpus
+
+
+def _open_editor(browser, base: str, ds, change_path: str):
+    """The clerk signed in, the draft's editor open with its own first preview loaded; the page,
+    the body's textarea, and the lists the round's listeners fill."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{base}/admin/login/?next={change_path}")
+    page.fill("#id_username", ds.logins["clerk"])
+    page.fill("#id_password", ds.password)
+    with page.expect_navigation():
+        page.click("input[type=submit], button[type=submit]")
+    if change_path not in page.url:
+        page.goto(base + change_path)
+    # The editor's frame previews the saved draft on its own; that is not a round's.
+    page.wait_for_load_state("networkidle")
+    # The whole letter's PDF requests, as their responses come, and when each request finished
+    # (the same URL also serves the waiting page: requests, not URLs, count).
+    pdfs: list = []
+    done: dict = {}
+    page.on("response", lambda r: pdfs.append(r.request) if is_whole_pdf(r) else None)
+    page.on("requestfinished", lambda r: done.__setitem__(r, time.perf_counter()))
+    return page, page.locator("textarea[name=body]"), pdfs, done
 
 
 def main() -> None:
