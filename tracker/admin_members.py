@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -103,7 +103,18 @@ class MemberAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("user")
+        # The latest invitation's state and acceptance in the list's own query (a query per
+        # row before: 111 for a page of 100 members).
+        latest = Invitation.objects.filter(proposer=OuterRef("pk")).order_by("-generation")
+        qs = (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .annotate(
+                invitation_state=Subquery(latest.values("state")[:1]),
+                invitation_accepted=Subquery(latest.values("accepted_at")[:1]),
+            )
+        )
         return qs if _is_committee(request) else qs.none()
 
     @admin.display(description=gettext_lazy("账号"), boolean=True)
@@ -112,12 +123,12 @@ class MemberAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("邀请"))
     def invited(self, obj: Proposer) -> str:
-        row = Invitation.objects.filter(proposer=obj).order_by("-generation").first()
-        if row is None:
+        state = getattr(obj, "invitation_state", None)
+        if state is None:
             return "—"
-        if row.accepted_at:
+        if obj.invitation_accepted:
             return _("已设置密码")
-        return row.get_state_display()
+        return str(dict(Invitation._meta.get_field("state").flatchoices).get(state, state))
 
     @admin.display(description=gettext_lazy("在任"), boolean=True)
     def active(self, obj: Proposer) -> bool:
