@@ -69,4 +69,5 @@ lock: bootstrap
 screenshots: bootstrap services
 	SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" DATABASE_URL="$(TEST_DATABASE_URL)" \
 		REDIS_URL="$(TEST_REDIS_URL)" $(PYTHON) -m pytest -p no:cacheprovider \
-		tracker/tests/test_admin_browser.py tracker/tests/test_my_browser.py
+		tracker/tests/test_admin_browser.py tracker/tests/test_my_browser.py \
+		tracker/tests/test_preview_browser.py
