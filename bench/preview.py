@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/preview.py                 # what ``make bench`` runs
     .venv/bin/python bench/preview.py --repeats 5 --scale 0.05
+    BENCH_KEEP=1 .venv/bin/python bench/preview.py   # keeps the web and worker logs (timelines)
 
 On a copy of the shared dataset, the deployment as it runs (``gunicorn -c gunicorn.conf.py``,
 2 workers; ``celery worker -Q celery,mail,pdf -c 2``, DEBUG off, Redis db ``--redis-db``), a

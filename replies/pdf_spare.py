@@ -64,6 +64,8 @@ def take() -> Spare | None:
 
 def send(spare: Spare, letter: Letter, seconds: float, memory_mb: int, first: bool) -> bool:
     """Give ``spare`` its letter; False when it cannot take it (it died meanwhile)."""
+    from replies.pdf import _write_all
+
     job = pickle.dumps((letter, seconds, memory_mb, first), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         _write_all(spare.jobs, len(job).to_bytes(8, "big") + job)
@@ -169,9 +171,3 @@ def _read_job(fd: int) -> Any:  # pragma: no cover - in the spare
         if size is None and len(data) >= 8:
             size = int.from_bytes(data[:8], "big")
     return pickle.loads(bytes(data[8 : 8 + size]))
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]

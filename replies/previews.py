@@ -193,7 +193,7 @@ def run(token: str) -> None:
 
     def first_page(data: bytes) -> None:
         cache.set(_FIRST + record["token"], data, PREVIEW_TTL)
-        _update(record, first=True)
+        _update(record, first=True, letter=None)  # the child has it: not stored again
 
     try:
         data = render_letter_pdf_isolated(
